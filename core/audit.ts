@@ -1,0 +1,34 @@
+/**
+ * The audit event: one row for every install, load, unload, grant, call, denial, timeout and crash.
+ * Rows carry digests of arguments and results, never the raw values, so a secret passed to a tool does
+ * not end up in the log. Events go through the host-only `audit` SyncHook; the store is one tap on it.
+ */
+import { createHash } from 'node:crypto';
+
+export const AUDIT_OUTCOMES = ['ok', 'denied', 'error', 'timeout', 'crash'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export interface AuditEvent {
+  ts: number;
+  /** e.g. plugin.install, plugin.load, tool.call, syscall.denied */
+  kind: string;
+  plugin?: string | undefined;
+  tool?: string | undefined;
+  /** trust class of whoever asked: operator, model, plugin:<id>, … */
+  caller?: string | undefined;
+  outcome: AuditOutcome;
+  code?: string | undefined;
+  durationUs?: number | undefined;
+  argsDigest?: string | undefined;
+  resultDigest?: string | undefined;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export interface AuditRow extends AuditEvent {
+  seq: number;
+}
+
+/** sha256 of a JSON text, short enough to read, long enough to compare. */
+export function digest(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}

@@ -1,0 +1,134 @@
+/**
+ * The one table of stable error codes. Every failure the kernel reports carries a code from here,
+ * `CAD_ERR_<AREA>_<WHAT>`, grouped by area and never reused. `docs/errors.md` documents each one and a
+ * test keeps the two in step. Callers match errors by `code`, never by `instanceof`: errors copied out of
+ * an isolate lose their prototype.
+ */
+
+export const ERRORS = {
+  // manifest
+  CAD_ERR_MANIFEST_NOT_FOUND: { meaning: 'No caduceus.plugin.json in the plugin folder.', fix: 'Point at the folder that holds caduceus.plugin.json, or build the plugin first.' },
+  CAD_ERR_MANIFEST_JSON: { meaning: 'caduceus.plugin.json is not valid JSON.', fix: 'Fix the JSON syntax at the reported line and column.' },
+  CAD_ERR_MANIFEST_SCHEMA: { meaning: 'The manifest does not match manifest schema v1.', fix: 'Correct the named field; the schema is manifests/plugin-manifest.v1.schema.json.' },
+  CAD_ERR_MANIFEST_ENGINE: { meaning: 'The manifest engines.caduceus range excludes this Caduceus version (or is "*").', fix: 'Install a plugin version built for this Caduceus, or widen engines.caduceus to a range that includes it.' },
+  CAD_ERR_MANIFEST_MAIN: { meaning: 'The manifest main file is missing or resolves outside the plugin folder.', fix: 'Build the plugin so main exists, and keep main a relative path inside the folder.' },
+  // dependencies
+  CAD_ERR_DEPENDENCY_MISSING: { meaning: 'A plugin named in requires.plugins is not installed or not enabled.', fix: 'Install and enable the required plugin first.' },
+  CAD_ERR_DEPENDENCY_VERSION: { meaning: 'A required plugin is installed at a version outside the requested range.', fix: 'Upgrade or downgrade the required plugin to a matching version.' },
+  CAD_ERR_DEPENDENCY_CYCLE: { meaning: 'Plugins require each other in a cycle.', fix: 'Remove one requires.plugins edge so the dependency graph has no cycle.' },
+  CAD_ERR_DEPENDENCY_DEPENDENT: { meaning: 'Another enabled plugin requires the plugin being disabled or removed.', fix: 'Disable or remove the dependent plugin first.' },
+  // permissions
+  CAD_ERR_PERMISSION_INVALID: { meaning: 'A permission string is malformed or of an unknown kind.', fix: 'Use one of: kv, wasm, net:<host>, fs.read:<path>, fs.write:<path>, env:<NAME>, tools.call:<tool>.' },
+  CAD_ERR_PERMISSION_NOT_REQUESTED: { meaning: 'A grant names a permission the plugin manifest does not request.', fix: 'Grant only permissions listed by `caduceus plugins info <id>`.' },
+  CAD_ERR_PERMISSION_CONSENT_REQUIRED: { meaning: 'Enabling needs consent to the requested permissions and nothing could ask.', fix: 'Re-run interactively, or pass --yes to grant the permissions shown.' },
+  CAD_ERR_PERMISSION_DENIED: { meaning: 'A plugin called a syscall its grants do not cover; nothing happened.', fix: 'Grant the permission with `caduceus plugins grant <id> <permission>` if the plugin should have it.' },
+  // integrity
+  CAD_ERR_INTEGRITY_MISMATCH: { meaning: 'The plugin bundle changed since it was installed; it refuses to load.', fix: 'Reinstall the plugin from a trusted source with `caduceus plugins install`.' },
+  // install
+  CAD_ERR_INSTALL_SOURCE: { meaning: 'The install source is not a plugin folder, a .tgz file or an npm spec that exists.', fix: 'Check the path or package name.' },
+  CAD_ERR_INSTALL_TARBALL_UNSAFE: { meaning: 'The tarball holds an entry that would land outside the staging folder (absolute, .., or a link).', fix: 'Do not install it; rebuild the tarball with `npm pack` from a clean folder.' },
+  CAD_ERR_INSTALL_TARBALL_INVALID: { meaning: 'The tarball cannot be read or holds no plugin.', fix: 'Make the tarball with `npm pack` from a folder that holds caduceus.plugin.json.' },
+  CAD_ERR_INSTALL_NPM: { meaning: '`npm pack` could not fetch the npm spec.', fix: 'Check the package name and version, and that the npm registry is reachable.' },
+  CAD_ERR_INSTALL_BUNDLED: { meaning: 'The plugin id belongs to a plugin bundled with Caduceus.', fix: 'Choose another id for your plugin.' },
+  // plugins
+  CAD_ERR_PLUGIN_NOT_FOUND: { meaning: 'No installed plugin has that id.', fix: 'Run `caduceus plugins list` to see installed ids.' },
+  CAD_ERR_PLUGIN_DISABLED: { meaning: 'The plugin is installed but disabled.', fix: 'Run `caduceus plugins enable <id>`.' },
+  CAD_ERR_PLUGIN_STRUCK_OUT: { meaning: 'The plugin crashed or timed out repeatedly and was disabled for this kernel run.', fix: 'Read `caduceus audit tail` for the failures, fix or remove the plugin, then restart.' },
+  CAD_ERR_PLUGIN_LOAD_FAILED: { meaning: 'The plugin bundle threw or did not export a plugin while loading.', fix: 'Run the plugin tests; the bundle must export default definePlugin(...).' },
+  CAD_ERR_PLUGIN_BUNDLED: { meaning: 'Bundled plugins cannot be removed, only disabled.', fix: 'Run `caduceus plugins disable <id>`.' },
+  // registry
+  CAD_ERR_REGISTRY_DUPLICATE: { meaning: 'Two plugins contribute a capability with the same name.', fix: 'Disable or remove one of the two plugins named, or rename the tool.' },
+  CAD_ERR_REGISTRY_UNDECLARED: { meaning: 'A plugin registered a tool or hook its manifest does not declare.', fix: 'Rebuild the plugin so contributes lists everything the code registers.' },
+  CAD_ERR_REGISTRY_MISSING: { meaning: 'The manifest declares a tool the plugin code does not register.', fix: 'Rebuild the plugin so contributes matches the code.' },
+  // sandbox
+  CAD_ERR_SANDBOX_TIMEOUT: { meaning: 'Plugin code ran past its time limit; its isolate was disposed.', fix: 'Make the handler finish within timeoutMs, or raise timeoutMs in the tool descriptor.' },
+  CAD_ERR_SANDBOX_MEMORY: { meaning: 'Plugin code exceeded its isolate memory limit; its isolate was disposed.', fix: 'Use less memory, or raise sandbox.memoryMb in the manifest.' },
+  CAD_ERR_SANDBOX_CRASHED: { meaning: 'The plugin isolate died; it restarts with backoff.', fix: 'Read `caduceus audit tail` for the cause.' },
+  CAD_ERR_SANDBOX_RESULT_TOO_LARGE: { meaning: 'A tool result exceeded the descriptor maxResultBytes and was refused.', fix: 'Return less data, or raise maxResultBytes in the tool descriptor.' },
+  CAD_ERR_SANDBOX_PROTOCOL: { meaning: 'The isolate answered something the kernel did not ask for or cannot read.', fix: 'Build the plugin with the Caduceus SDK; do not call kernel bridge functions directly.' },
+  CAD_ERR_SANDBOX_BACKOFF: { meaning: 'The plugin is restarting after a failure and refuses calls until its backoff ends.', fix: 'Retry after the delay shown.' },
+  // tools
+  CAD_ERR_TOOL_NOT_FOUND: { meaning: 'No enabled plugin contributes a tool with that name.', fix: 'Run `caduceus tools list` to see tool names.' },
+  CAD_ERR_TOOL_UNAVAILABLE: { meaning: 'The tool exists but cannot run here now (see its status reason).', fix: 'Follow the fix shown by `caduceus doctor`.' },
+  CAD_ERR_TOOL_ARGS_JSON: { meaning: 'The tool arguments are not valid JSON.', fix: "Quote the arguments as one JSON object, e.g. '{\"name\":\"Ada\"}'." },
+  CAD_ERR_TOOL_ARGS_INVALID: { meaning: 'The tool arguments do not match the tool inputSchema.', fix: 'Fix the named field; `caduceus tools list --json` shows the schema.' },
+  CAD_ERR_TOOL_RESULT_INVALID: { meaning: 'The tool returned a result that does not match its resultSchema.', fix: 'Fix the plugin handler so it returns what its schema promises.' },
+  CAD_ERR_TOOL_FAILED: { meaning: 'The tool handler threw; the message is the plugin own.', fix: 'Read the message; it comes from the plugin.' },
+  CAD_ERR_TOOL_DENIED: { meaning: 'A guard on beforeToolCall denied the call.', fix: 'Read the reason; change the guard configuration if the call should be allowed.' },
+  CAD_ERR_TOOL_TRUST: { meaning: 'The caller trust class may not invoke this tool.', fix: 'Call it from a caller listed in the tool trustClasses.' },
+  // hooks
+  CAD_ERR_HOOK_TIMEOUT: { meaning: 'A plugin hook handler did not settle within its time limit.', fix: 'Make the handler faster; beforeToolCall fails closed, so the call was denied.' },
+  CAD_ERR_HOOK_FAILED: { meaning: 'A plugin hook handler threw or returned a value of the wrong shape.', fix: 'Fix the plugin hook handler; the message names it.' },
+  // syscalls
+  CAD_ERR_SYSCALL_UNKNOWN: { meaning: 'A plugin called a syscall that does not exist.', fix: 'Use the host API from caduceus/sdk.' },
+  CAD_ERR_SYSCALL_INVALID: { meaning: 'A syscall got arguments of the wrong shape or size.', fix: 'Pass the arguments the host API documents.' },
+  CAD_ERR_NET_BLOCKED: { meaning: 'net.fetch refused the URL: scheme, host not granted, or an address in a private, loopback or metadata range.', fix: 'Grant net:<host> for public hosts; private addresses need the exact host granted; metadata addresses are never allowed.' },
+  CAD_ERR_NET_FAILED: { meaning: 'net.fetch could not complete the request.', fix: 'Check that the host is reachable.' },
+  CAD_ERR_FS_OUTSIDE_ROOT: { meaning: 'A path resolves outside the granted roots (.., or a symlink escape).', fix: 'Use a path inside a granted root, or grant fs.read:<dir> / fs.write:<dir>.' },
+  CAD_ERR_FS_PROTECTED: { meaning: 'The path is a credential or Caduceus store file that plugins may never write.', fix: 'Write somewhere else.' },
+  CAD_ERR_FS_FAILED: { meaning: 'The file operation failed (not found, not a file, too large).', fix: 'Check the path; the message says what failed.' },
+  CAD_ERR_KV_LIMIT: { meaning: 'A kv key or value exceeded its size limit.', fix: 'Keys are at most 512 bytes, values at most 1 MiB.' },
+  // config, store, cli
+  CAD_ERR_CONFIG_INVALID: { meaning: 'The Caduceus config file or a plugin config is invalid.', fix: 'Fix the named field in $CADUCEUS_HOME/config.json.' },
+  CAD_ERR_STORE_VERSION: { meaning: 'The store was written by a newer Caduceus.', fix: 'Upgrade Caduceus, or point CADUCEUS_HOME at another folder.' },
+  CAD_ERR_CLI_USAGE: { meaning: 'The command line is incomplete or wrong.', fix: 'Run the command with --help.' },
+} as const satisfies Record<string, { meaning: string; fix: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Context carried by every coded error, so messages and audit rows can name who failed. */
+export interface ErrorContext {
+  plugin?: string;
+  tool?: string;
+  hook?: string;
+  /** A plugin's own error text, kept when the kernel wraps it (wrapped exactly once). */
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class CaduceusError extends Error {
+  readonly code: ErrorCode;
+  readonly plugin: string | undefined;
+  readonly tool: string | undefined;
+  readonly hook: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.name = 'CaduceusError';
+    this.code = code;
+    this.plugin = context.plugin;
+    this.tool = context.tool;
+    this.hook = context.hook;
+    this.details = context.details;
+  }
+
+  /** The plain shape that crosses process and isolate boundaries and goes into audit rows. */
+  toJSON(): CodedErrorShape {
+    const out: CodedErrorShape = { code: this.code, message: this.message };
+    if (this.plugin !== undefined) out.plugin = this.plugin;
+    if (this.tool !== undefined) out.tool = this.tool;
+    if (this.hook !== undefined) out.hook = this.hook;
+    if (this.details !== undefined) out.details = this.details;
+    return out;
+  }
+}
+
+export interface CodedErrorShape {
+  code: ErrorCode;
+  message: string;
+  plugin?: string;
+  tool?: string;
+  hook?: string;
+  details?: Record<string, unknown>;
+}
+
+/** True for anything carrying one of our codes, whatever its prototype. */
+export function isCoded(value: unknown): value is CodedErrorShape {
+  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string'
+    && (value as { code: string }).code in ERRORS;
+}
+
+export function fixFor(code: ErrorCode): string {
+  return ERRORS[code].fix;
+}

@@ -1,0 +1,91 @@
+/**
+ * The kernel's one frozen, typed `hooks` object, grouped by lifecycle phase. No hook is created anywhere
+ * else. The hook class is the calling convention: bail = "may this happen / who answers", waterfall =
+ * transform, parallel = notification, sync = host-only side effect. Plugins never see this object; the
+ * kernel taps it on their behalf (see plugin-taps.ts), naming every tap itself.
+ */
+import tapable from 'tapable';
+import type { AuditEvent } from './audit.js';
+import type { ToolView } from './registry.js';
+import type { CodedErrorShape } from './errors.js';
+
+const { AsyncSeriesBailHook, AsyncParallelHook, AsyncSeriesWaterfallHook, SyncHook } = tapable;
+
+export interface PluginLoadInfo {
+  id: string;
+  version: string;
+  source: string;
+  integrity: string;
+  permissions: string[];
+  generation: number;
+}
+
+export interface PluginEventInfo {
+  id: string;
+  version: string;
+  generation: number;
+}
+
+export interface ToolCallInfo {
+  tool: string;
+  plugin: string;
+  args: unknown;
+  caller: string;
+  mutating: boolean;
+}
+
+/** What a beforeToolCall handler may answer; undefined (or allow) means "no objection". */
+export type Verdict =
+  | { verdict: 'allow' }
+  | { verdict: 'deny'; reason: string }
+  | { verdict: 'ask'; question: string };
+
+export interface Veto {
+  veto: string;
+}
+
+export interface ToolResultInfo {
+  tool: string;
+  plugin: string;
+  caller: string;
+  result: unknown;
+}
+
+export interface ToolErrorInfo {
+  tool: string;
+  plugin: string | undefined;
+  caller: string;
+  error: CodedErrorShape;
+}
+
+export function createHooks() {
+  return Object.freeze({
+    // plugin lifecycle
+    pluginLoad: new AsyncSeriesBailHook<[PluginLoadInfo], Veto | undefined>(['plugin']),
+    pluginLoaded: new AsyncParallelHook<[PluginEventInfo]>(['plugin']),
+    pluginUnloaded: new AsyncParallelHook<[PluginEventInfo]>(['plugin']),
+    // tools
+    resolveTools: new AsyncSeriesWaterfallHook<[ToolView[]]>(['tools']),
+    beforeToolCall: new AsyncSeriesBailHook<[ToolCallInfo], Verdict | undefined>(['call']),
+    afterToolCall: new AsyncSeriesWaterfallHook<[ToolResultInfo]>(['result']),
+    toolError: new AsyncParallelHook<[ToolErrorInfo]>(['error']),
+    // audit (host only)
+    audit: new SyncHook<[AuditEvent]>(['event']),
+  });
+}
+
+export type Hooks = ReturnType<typeof createHooks>;
+export type BailHookName = 'pluginLoad' | 'beforeToolCall';
+export type WaterfallHookName = 'resolveTools' | 'afterToolCall';
+export type ParallelHookName = 'pluginLoaded' | 'pluginUnloaded' | 'toolError';
+export type HookKind = 'bail' | 'waterfall' | 'parallel';
+
+export const HOOK_KIND: Record<BailHookName | WaterfallHookName | ParallelHookName, HookKind> = {
+  pluginLoad: 'bail',
+  beforeToolCall: 'bail',
+  resolveTools: 'waterfall',
+  afterToolCall: 'waterfall',
+  pluginLoaded: 'parallel',
+  pluginUnloaded: 'parallel',
+  toolError: 'parallel',
+};

@@ -1,0 +1,247 @@
+/**
+ * The kernel: owns the store, the frozen hooks object, the registry view of enabled plugins and one
+ * supervisor per active plugin. It knows nothing about any particular plugin. Opening a kernel reads
+ * manifests from the store and starts no isolate; a plugin starts when one of its tools is called or one
+ * of its declared hooks fires (or at open, for `activation: "eager"`).
+ */
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { CaduceusError } from './errors.js';
+import { createHooks, type Hooks } from './hooks.js';
+import { Store, type PluginRow } from './store/store.js';
+import { buildRegistry, type PluginRecord, type Registry, type ToolView } from './registry.js';
+import type { AuditEvent } from './audit.js';
+import type { Manifest } from './manifest/schema.js';
+import type { Supervisor, StrikePolicy } from './sandbox/supervisor.js';
+import { tapPluginHooks } from './plugin-taps.js';
+import { runToolCall, type CallOptions, type ToolCallResult } from './pipeline.js';
+import { CADUCEUS_VERSION } from './version.js';
+import { syncBundled } from './lifecycle/bundled.js';
+
+const TAP = 'core:audit-store';
+
+export interface KernelOptions {
+  /** Caduceus home; default $CADUCEUS_HOME or ~/.caduceus. */
+  home?: string;
+  /** Working directory that $WORKSPACE grants expand to; default process.cwd(). */
+  workspace?: string;
+  /** Folder of bundled first-party plugins (holding .bundled.json). */
+  bundledDir?: string;
+  strikePolicy?: StrikePolicy;
+  /** Where plugin log lines go; default: dropped unless CADUCEUS_LOG is set, then stderr. */
+  log?: (plugin: string, level: string, message: string) => void;
+}
+
+export interface CaduceusConfig {
+  plugins?: Record<string, Record<string, unknown>>;
+}
+
+export function defaultHome(): string {
+  return process.env.CADUCEUS_HOME || join(homedir(), '.caduceus');
+}
+
+export class Kernel {
+  readonly hooks: Hooks = createHooks();
+  readonly store: Store;
+  readonly home: string;
+  readonly workspace: string;
+  readonly version = CADUCEUS_VERSION;
+  readonly strikePolicy: StrikePolicy | undefined;
+  readonly logSink: (plugin: string, level: string, message: string) => void;
+  private records: PluginRecord[] | undefined;
+  private registry: Registry | undefined;
+  private config: CaduceusConfig | undefined;
+  private readonly runtimes = new Map<string, Supervisor>();
+  private readonly activating = new Map<string, Promise<Supervisor>>();
+  private generations = new Map<string, number>();
+  private closed = false;
+
+  constructor(opts: KernelOptions = {}) {
+    this.home = opts.home ?? defaultHome();
+    this.workspace = opts.workspace ?? process.cwd();
+    this.strikePolicy = opts.strikePolicy;
+    this.logSink = opts.log ?? ((plugin, level, message) => {
+      if (process.env.CADUCEUS_LOG) process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
+    });
+    mkdirSync(this.home, { recursive: true });
+    this.store = new Store(join(this.home, 'caduceus.db'));
+    this.hooks.audit.tap(TAP, (e) => this.store.appendAudit(e));
+    if (opts.bundledDir) syncBundled(this, opts.bundledDir);
+    for (const r of this.plugins()) if (r.enabled) this.tapHooksOf(r.manifest);
+  }
+
+  private readonly tapped = new Set<string>();
+
+  /** Taps the plugin's declared hooks once per kernel (see plugin-taps.ts). */
+  tapHooksOf(m: Manifest): void {
+    if (this.tapped.has(m.id)) return;
+    this.tapped.add(m.id);
+    tapPluginHooks(this, this.hooks, m);
+  }
+
+  isEnabled(id: string): boolean {
+    return this.plugins().some((p) => p.id === id && p.enabled);
+  }
+
+  /** Emits an audit event through the host-only audit hook. */
+  audit(e: AuditEvent): void {
+    this.hooks.audit.call(e);
+  }
+
+  /** Installed plugins with their stored (validated) manifests and grants. Starts nothing. */
+  plugins(): PluginRecord[] {
+    if (!this.records) {
+      const grants = this.store.allGrants();
+      this.records = this.store.listPlugins().map((row) => toRecord(row, grants.get(row.id) ?? []));
+    }
+    return this.records;
+  }
+
+  plugin(id: string): PluginRecord {
+    const r = this.plugins().find((p) => p.id === id);
+    if (!r) throw new CaduceusError('CAD_ERR_PLUGIN_NOT_FOUND', `No installed plugin has the id '${id}'. Run \`caduceus plugins list\` to see installed plugins.`, { plugin: id });
+    return r;
+  }
+
+  pluginRow(id: string): PluginRow {
+    const row = this.store.getPlugin(id);
+    if (!row) throw new CaduceusError('CAD_ERR_PLUGIN_NOT_FOUND', `No installed plugin has the id '${id}'. Run \`caduceus plugins list\` to see installed plugins.`, { plugin: id });
+    return row;
+  }
+
+  /** Call after any change to installed plugins, grants or enable state. */
+  invalidate(): void {
+    this.records = undefined;
+    this.registry = undefined;
+  }
+
+  configFor(id: string): Record<string, unknown> {
+    if (!this.config) {
+      const file = join(this.home, 'config.json');
+      if (!existsSync(file)) this.config = {};
+      else {
+        try {
+          this.config = JSON.parse(readFileSync(file, 'utf8')) as CaduceusConfig;
+        } catch (err) {
+          throw new CaduceusError('CAD_ERR_CONFIG_INVALID', `Config '${file}' is not valid JSON: ${(err as Error).message}.`);
+        }
+      }
+    }
+    return this.config.plugins?.[id] ?? {};
+  }
+
+  private currentRegistry(): Registry {
+    if (!this.registry) {
+      this.registry = buildRegistry(this.plugins(), {
+        struckOut: (id) => this.runtimes.get(id)?.strikeError?.message,
+        inBackoff: (id) => this.runtimes.get(id)?.status === 'backoff',
+        config: (id) => this.configFor(id),
+      });
+    }
+    return this.registry;
+  }
+
+  /** Every tool of every installed plugin, with its live status. Starts nothing. */
+  listTools(): ToolView[] {
+    return [...this.currentRegistry().tools.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  conflicts(): Registry['conflicts'] {
+    return this.currentRegistry().conflicts;
+  }
+
+  toolView(name: string): ToolView | undefined {
+    return this.currentRegistry().tools.get(name);
+  }
+
+  /**
+   * The list a model is shown: available tools with visibility `prompt`, passed through the
+   * resolveTools waterfall. A plugin tap may drop tools but never add one that cannot run.
+   */
+  async resolveToolsForModel(): Promise<ToolView[]> {
+    const visible = this.listTools().filter((t) => t.visibility === 'prompt' && (t.status === 'available' || t.status === 'degraded') && t.trustClasses.includes('model'));
+    if (!this.hooks.resolveTools.isUsed()) return visible;
+    return this.hooks.resolveTools.promise(visible);
+  }
+
+  /** Runs one tool call through the whole pipeline; never throws for tool failures. */
+  callTool(name: string, args: unknown, opts: CallOptions): Promise<ToolCallResult> {
+    return runToolCall(this, name, args, opts);
+  }
+
+  /** The supervisor of an active plugin, or a lazy one that activates on first invoke. */
+  runtimeFor(id: string): Pick<Supervisor, 'invoke'> {
+    const rt = this.runtimes.get(id);
+    if (rt) return rt;
+    return { invoke: async (...a: Parameters<Supervisor['invoke']>) => (await this.activate(id)).invoke(...a) };
+  }
+
+  /** Verifies and starts a plugin (once); concurrent callers share the same activation. */
+  activate(id: string): Promise<Supervisor> {
+    const existing = this.runtimes.get(id);
+    if (existing) return existing.strikeError ? Promise.reject(existing.strikeError) : Promise.resolve(existing);
+    let pending = this.activating.get(id);
+    if (!pending) {
+      const generation = (this.generations.get(id) ?? 0) + 1;
+      this.generations.set(id, generation);
+      // Loaded on first activation so listings never pay for zod or isolated-vm.
+      pending = import('./lifecycle/load.js').then(({ loadPlugin }) => loadPlugin(this, id, generation)).then((sup) => {
+        this.runtimes.set(id, sup);
+        this.registry = undefined;
+        return sup;
+      }).finally(() => this.activating.delete(id));
+      this.activating.set(id, pending);
+    }
+    return pending;
+  }
+
+  isActive(id: string): boolean {
+    return this.runtimes.has(id);
+  }
+
+  activeHeapBytes(id: string): number {
+    return this.runtimes.get(id)?.heapBytes() ?? 0;
+  }
+
+  /** Stops a plugin's isolate (on disable, remove or close). */
+  async deactivate(id: string, reason: string): Promise<void> {
+    const rt = this.runtimes.get(id);
+    if (!rt) return;
+    this.runtimes.delete(id);
+    this.registry = undefined;
+    rt.dispose();
+    const version = this.plugins().find((p) => p.id === id)?.version ?? '?';
+    const generation = this.generations.get(id) ?? 0;
+    this.audit({ ts: Date.now(), kind: 'plugin.unload', plugin: id, outcome: 'ok', detail: { reason, generation } });
+    if (this.hooks.pluginUnloaded.isUsed() && !this.closed) {
+      await this.hooks.pluginUnloaded.promise({ id, version, generation }).catch(() => undefined);
+    }
+  }
+
+  /** Reacts to supervisor events: registry status changes and audit rows. */
+  onSupervisorChange(): void {
+    this.registry = undefined;
+  }
+
+  /** Stops every isolate; reports calls that never settled. */
+  async close(): Promise<{ unsettled: string[] }> {
+    const unsettled: string[] = [];
+    for (const [id, rt] of this.runtimes) for (const c of rt.pendingCalls()) unsettled.push(`plugin '${id}' ${c}`);
+    for (const id of [...this.runtimes.keys()]) await this.deactivate(id, 'kernel closed');
+    this.closed = true;
+    this.store.close();
+    return { unsettled };
+  }
+}
+
+function toRecord(row: PluginRow, grants: string[]): PluginRecord {
+  return {
+    id: row.id,
+    version: row.version,
+    enabled: row.enabled === 1,
+    bundled: row.bundled === 1,
+    manifest: JSON.parse(row.manifest) as Manifest,
+    grants,
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Manifest v1 and the tool descriptor, as zod schemas. These are the source of truth: the JSON Schemas in
+ * `manifests/` are generated from them (`npm run build`), and a test fails when the two drift. Only the
+ * install and load paths import this file; listings read manifests the store already validated.
+ */
+import { z } from 'zod';
+import semver from 'semver';
+import { parsePermission, TOOL_NAME } from '../permissions.js';
+import { PLUGIN_HOOKS } from '../hook-names.js';
+
+export const MANIFEST_VERSION = 1;
+export const MANIFEST_FILE = 'caduceus.plugin.json';
+
+const jsonSchemaObject = z.record(z.string(), z.unknown()).refine(
+  (s) => s.type === 'object',
+  { message: 'must be a JSON Schema whose top-level "type" is "object"' },
+);
+
+export const TRUST_CLASSES = ['model', 'operator', 'plugin', 'mcp-client', 'api-client'] as const;
+export const TOOL_STATUSES = ['available', 'disabled', 'missing_dependency', 'unavailable', 'degraded'] as const;
+
+export const availabilitySchema = z.strictObject({
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+  bins: z.array(z.string().regex(/^[A-Za-z0-9._+-]+$/)).default([]),
+  permissions: z.array(z.string()).default([]),
+  config: z.array(z.string().min(1)).default([]),
+});
+
+export const toolDescriptorSchema = z.strictObject({
+  name: z.string().regex(TOOL_NAME, 'must match ^[a-zA-Z0-9_-]{1,64}$ (a function name OpenAI and Anthropic accept)'),
+  description: z.string().min(1).max(4096),
+  inputSchema: jsonSchemaObject,
+  resultSchema: z.record(z.string(), z.unknown()).optional(),
+  toolset: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional(),
+  availability: availabilitySchema.default({ env: [], bins: [], permissions: [], config: [] }),
+  mutating: z.boolean().default(true),
+  idempotent: z.boolean().default(false),
+  visibility: z.enum(['prompt', 'operator']).default('prompt'),
+  trustClasses: z.array(z.enum(TRUST_CLASSES)).min(1).default(['model', 'operator', 'plugin']),
+  timeoutMs: z.int().min(1).max(600_000).default(30_000),
+  maxResultBytes: z.int().min(64).max(64 * 1024 * 1024).default(1024 * 1024),
+  auditKind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/).default('tool'),
+});
+
+const semverRange = z.string().min(1).refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range' });
+
+export const hookContributionSchema = z.strictObject({
+  name: z.enum(PLUGIN_HOOKS),
+  stage: z.enum(['GUARD', 'DEFAULT', 'AUDIT']).default('DEFAULT'),
+});
+
+export const manifestSchema = z.strictObject({
+  $schema: z.string().optional(),
+  manifestVersion: z.literal(MANIFEST_VERSION),
+  id: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+  name: z.string().min(1).max(100),
+  version: z.string().refine((v) => semver.valid(v) !== null, { message: 'must be a semver version like 1.2.3' }),
+  description: z.string().min(1).max(1024),
+  engines: z.strictObject({
+    caduceus: semverRange.refine((r) => !['*', 'x', 'X', ''].includes(r.trim()), {
+      message: 'may not be "*": name the Caduceus versions the plugin was built for, e.g. "^0.1.0"',
+    }),
+  }),
+  main: z.string().min(1),
+  contributes: z.strictObject({
+    tools: z.array(toolDescriptorSchema).default([]),
+    providers: z.array(z.strictObject({ kind: z.string().regex(/^[a-z][a-z0-9-]*$/), name: z.string().min(1) })).default([]),
+    commands: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), description: z.string() })).default([]),
+    skills: z.array(z.string().min(1)).default([]),
+    hooks: z.array(hookContributionSchema).default([]),
+  }).default({ tools: [], providers: [], commands: [], skills: [], hooks: [] }),
+  permissions: z.array(z.string().superRefine((raw, ctx) => {
+    const parsed = parsePermission(raw);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  })).default([]),
+  configSchema: jsonSchemaObject,
+  activation: z.enum(['onDemand', 'eager']).default('onDemand'),
+  requires: z.strictObject({
+    plugins: z.record(z.string(), semverRange).default({}),
+  }).default({ plugins: {} }),
+  sandbox: z.strictObject({
+    memoryMb: z.int().min(8).max(1024).default(64),
+  }).default({ memoryMb: 64 }),
+  bundled: z.strictObject({ enabledByDefault: z.boolean() }).optional(),
+  license: z.string().optional(),
+  homepage: z.string().optional(),
+});
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type ToolDescriptor = z.output<typeof toolDescriptorSchema>;
+export type TrustClass = (typeof TRUST_CLASSES)[number];
+export type ToolStatus = (typeof TOOL_STATUSES)[number];

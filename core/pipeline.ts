@@ -1,0 +1,119 @@
+/**
+ * The tool-call pipeline: lookup → status → trust class → args validated against inputSchema →
+ * beforeToolCall (guards first by stage; timeout or error = deny) → approval if asked → invoke in the
+ * plugin's isolate (timeout, watchdog, size cap) → result validated → afterToolCall → audit row, always.
+ * A failure comes back as a structured, coded error, never as an exception that ends a turn.
+ */
+import { CaduceusError, type CodedErrorShape } from './errors.js';
+import { digest } from './audit.js';
+import { compileSchema, describeErrors } from './validate.js';
+import type { Kernel } from './kernel.js';
+import type { TrustClass } from './manifest/schema.js';
+import type { AuditOutcome } from './audit.js';
+
+export interface CallOptions {
+  /** Trust class of the caller (`operator`, `model`, …) or `plugin:<id>`. */
+  caller: string;
+  /** Answers a guard's `ask` verdict. Without it an `ask` is a denial (non-interactive never grants). */
+  approve?: (question: string, call: { tool: string; plugin: string; args: unknown }) => Promise<boolean>;
+}
+
+export type ToolCallResult =
+  | { ok: true; tool: string; plugin: string; result: unknown; durationUs: number }
+  | { ok: false; tool: string; plugin?: string; error: CodedErrorShape; durationUs: number };
+
+function trustClassOf(caller: string): TrustClass {
+  return (caller.startsWith('plugin:') ? 'plugin' : caller) as TrustClass;
+}
+
+export async function runToolCall(k: Kernel, name: string, args: unknown, opts: CallOptions): Promise<ToolCallResult> {
+  const t0 = performance.now();
+  const view = k.toolView(name);
+  const plugin = view?.plugin;
+  let argsJson = '';
+  let resultJson: string | undefined;
+  let outcome: AuditOutcome = 'ok';
+  let error: CaduceusError | undefined;
+  let result: unknown;
+  try {
+    if (!view) {
+      throw new CaduceusError('CAD_ERR_TOOL_NOT_FOUND', `No enabled plugin contributes a tool named ${JSON.stringify(name)}. Run \`caduceus tools list\` to see tool names.`, { tool: name });
+    }
+    if (view.status !== 'available' && view.status !== 'degraded') {
+      throw new CaduceusError('CAD_ERR_TOOL_UNAVAILABLE',
+        `Tool '${name}' of plugin '${view.plugin}' is ${view.status}: ${view.reason}. Fix: ${view.fix}.`, { tool: name, plugin: view.plugin, details: { status: view.status } });
+    }
+    if (!view.trustClasses.includes(trustClassOf(opts.caller))) {
+      throw new CaduceusError('CAD_ERR_TOOL_TRUST',
+        `Tool '${name}' of plugin '${view.plugin}' may not be called by '${opts.caller}' (allowed: ${view.trustClasses.join(', ')}).`, { tool: name, plugin: view.plugin });
+    }
+    const validate = compileSchema(view.inputSchema);
+    if (!validate(args)) {
+      throw new CaduceusError('CAD_ERR_TOOL_ARGS_INVALID',
+        `Tool '${name}' of plugin '${view.plugin}': ${describeErrors(validate.errors)}. See the inputSchema in \`caduceus tools list --json\`.`,
+        { tool: name, plugin: view.plugin, details: { errors: validate.errors } });
+    }
+    argsJson = JSON.stringify(args);
+    if (k.hooks.beforeToolCall.isUsed()) {
+      const verdict = await k.hooks.beforeToolCall.promise({ tool: name, plugin: view.plugin, args, caller: opts.caller, mutating: view.mutating });
+      if (verdict && verdict.verdict === 'deny') {
+        outcome = 'denied';
+        throw new CaduceusError('CAD_ERR_TOOL_DENIED', `Tool '${name}' was denied by a guard: ${verdict.reason}`, { tool: name, plugin: view.plugin });
+      }
+      if (verdict && verdict.verdict === 'ask') {
+        const approved = opts.approve ? await opts.approve(verdict.question, { tool: name, plugin: view.plugin, args }) : false;
+        k.audit({ ts: Date.now(), kind: 'tool.approval', plugin: view.plugin, tool: name, caller: opts.caller, outcome: approved ? 'ok' : 'denied', detail: { question: verdict.question, asked: !!opts.approve } });
+        if (!approved) {
+          outcome = 'denied';
+          throw new CaduceusError('CAD_ERR_TOOL_DENIED',
+            `Tool '${name}' needs approval (${verdict.question}) and ${opts.approve ? 'it was refused' : 'nothing could ask, so it was denied'}.`, { tool: name, plugin: view.plugin });
+        }
+      }
+    }
+    const supervisor = k.runtimeFor(view.plugin);
+    result = await supervisor.invoke('tool', name, argsJson, {
+      timeoutMs: view.timeoutMs, maxBytes: view.maxResultBytes, thrownCode: 'CAD_ERR_TOOL_FAILED', tool: name,
+    });
+    if (view.resultSchema) {
+      const check = compileSchema(view.resultSchema);
+      if (!check(result)) {
+        throw new CaduceusError('CAD_ERR_TOOL_RESULT_INVALID',
+          `Tool '${name}' of plugin '${view.plugin}' returned a result that breaks its resultSchema: ${describeErrors(check.errors)}.`, { tool: name, plugin: view.plugin });
+      }
+    }
+    if (k.hooks.afterToolCall.isUsed()) {
+      const after = await k.hooks.afterToolCall.promise({ tool: name, plugin: view.plugin, caller: opts.caller, result });
+      result = after.result;
+    }
+    resultJson = JSON.stringify(result ?? null);
+  } catch (err) {
+    error = err instanceof CaduceusError ? err : new CaduceusError('CAD_ERR_TOOL_FAILED', `Tool '${name}' failed: ${(err as Error)?.message ?? String(err)}`, { tool: name, plugin });
+    if (outcome === 'ok') {
+      outcome = error.code === 'CAD_ERR_SANDBOX_TIMEOUT' ? 'timeout'
+        : error.code === 'CAD_ERR_SANDBOX_MEMORY' || error.code === 'CAD_ERR_SANDBOX_CRASHED' ? 'crash'
+          : error.code === 'CAD_ERR_TOOL_DENIED' || error.code === 'CAD_ERR_TOOL_TRUST' ? 'denied' : 'error';
+    }
+  }
+  const durationUs = Math.round((performance.now() - t0) * 1000);
+  k.audit({
+    ts: Date.now(),
+    kind: 'tool.call',
+    plugin,
+    tool: name,
+    caller: opts.caller,
+    outcome,
+    code: error?.code,
+    durationUs,
+    argsDigest: argsJson ? digest(argsJson) : undefined,
+    resultDigest: resultJson === undefined ? undefined : digest(resultJson),
+    detail: error ? { message: error.message.slice(0, 500) } : undefined,
+  });
+  if (error) {
+    const shape = error.toJSON();
+    if (k.hooks.toolError.isUsed()) {
+      k.hooks.toolError.promise({ tool: name, plugin, caller: opts.caller, error: shape }).catch(() => undefined);
+    }
+    return plugin === undefined ? { ok: false, tool: name, error: shape, durationUs } : { ok: false, tool: name, plugin, error: shape, durationUs };
+  }
+  return { ok: true, tool: name, plugin: plugin!, result, durationUs };
+}

@@ -1,0 +1,113 @@
+/**
+ * Taps kernel hooks on behalf of plugins. Each enabled plugin's declared hooks (`contributes.hooks`) get
+ * one host tap, named `plugin:<id>` by the kernel and ordered by the declared stage; the tap activates
+ * the plugin on first use and calls its handler in the isolate with a timeout and the hook's fail policy:
+ * beforeToolCall and pluginLoad fail closed (a timeout or error denies/vetoes); the others fail open
+ * (the value passes through unchanged and an audit row records the failure).
+ */
+import { CaduceusError } from './errors.js';
+import { STAGE } from './hook-names.js';
+import type { Hooks, Verdict } from './hooks.js';
+import type { Kernel } from './kernel.js';
+import type { Manifest } from './manifest/schema.js';
+import type { ToolView } from './registry.js';
+
+export const HOOK_TIMEOUT_MS = 2_000;
+const HOOK_MAX_BYTES = 4 * 1024 * 1024;
+
+export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
+  const id = m.id;
+  // Taps cannot be removed from a tapable hook, so a tap outlives a disable in a long-lived kernel;
+  // it then steps aside (returns "no opinion" / passes the value through) until re-enabled.
+  const live = () => k.isEnabled(id);
+  for (const h of m.contributes.hooks) {
+    const options = { name: `plugin:${id}`, stage: STAGE[h.stage] };
+    const call = async (payload: unknown): Promise<unknown> => {
+      const rt = await k.activate(id);
+      return rt.invoke('hook', h.name, JSON.stringify(payload), {
+        timeoutMs: HOOK_TIMEOUT_MS, maxBytes: HOOK_MAX_BYTES, thrownCode: 'CAD_ERR_HOOK_FAILED', hook: h.name,
+      });
+    };
+    const failed = (err: unknown): CaduceusError => {
+      const e = err instanceof CaduceusError
+        ? (err.code === 'CAD_ERR_SANDBOX_TIMEOUT'
+          ? new CaduceusError('CAD_ERR_HOOK_TIMEOUT', `Plugin '${id}' hook '${h.name}' did not answer within ${HOOK_TIMEOUT_MS} ms. ${err.message}`, { plugin: id, hook: h.name })
+          : err)
+        : new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' hook '${h.name}' failed: ${String(err)}`, { plugin: id, hook: h.name });
+      k.audit({ ts: Date.now(), kind: 'hook.error', plugin: id, outcome: 'error', code: e.code, detail: { hook: h.name, message: e.message.slice(0, 500) } });
+      return e;
+    };
+    switch (h.name) {
+      case 'beforeToolCall':
+        hooks.beforeToolCall.tapPromise(options, async (info): Promise<Verdict | undefined> => {
+          if (!live()) return undefined;
+          try {
+            return toVerdict(await call(info), id);
+          } catch (err) {
+            const e = failed(err);
+            return { verdict: 'deny', reason: `guard '${id}' failed, so the call is denied (fail closed): ${e.message}` };
+          }
+        });
+        break;
+      case 'pluginLoad':
+        hooks.pluginLoad.tapPromise(options, async (info) => {
+          if (info.id === id || !live()) return undefined;
+          try {
+            const out = await call(info) as { veto?: unknown } | null | undefined;
+            return out && typeof out.veto === 'string' ? { veto: `${out.veto} (veto by '${id}')` } : undefined;
+          } catch (err) {
+            return { veto: `plugin '${id}' failed while checking the load, so it is refused (fail closed): ${failed(err).message}` };
+          }
+        });
+        break;
+      case 'resolveTools':
+        hooks.resolveTools.tapPromise(options, async (tools) => {
+          if (!live()) return tools;
+          try {
+            const out = await call(tools);
+            if (!Array.isArray(out)) throw new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' resolveTools must return an array of tools.`, { plugin: id, hook: h.name });
+            // A plugin may drop or reorder tools, never invent one or revive an unavailable one.
+            const known = new Map(tools.map((t) => [t.name, t]));
+            return out.flatMap((t: { name?: unknown }) => (typeof t?.name === 'string' && known.has(t.name) ? [known.get(t.name) as ToolView] : []));
+          } catch (err) {
+            failed(err);
+            return tools;
+          }
+        });
+        break;
+      case 'afterToolCall':
+        hooks.afterToolCall.tapPromise(options, async (info) => {
+          if (!live()) return info;
+          try {
+            const out = await call(info) as { result?: unknown } | null;
+            return out && typeof out === 'object' && 'result' in out ? { ...info, result: out.result } : info;
+          } catch (err) {
+            failed(err);
+            return info;
+          }
+        });
+        break;
+      case 'pluginLoaded':
+      case 'pluginUnloaded':
+      case 'toolError':
+        (hooks[h.name] as { tapPromise: (o: object, fn: (p: unknown) => Promise<void>) => void }).tapPromise(options, async (payload: unknown) => {
+          if (!live() || (h.name !== 'toolError' && (payload as { id?: string }).id === id)) return;
+          try {
+            await call(payload);
+          } catch (err) {
+            failed(err);
+          }
+        });
+        break;
+    }
+  }
+}
+
+function toVerdict(out: unknown, id: string): Verdict | undefined {
+  if (out === undefined || out === null) return undefined;
+  const v = out as { verdict?: unknown; reason?: unknown; question?: unknown };
+  if (v.verdict === 'allow') return undefined;
+  if (v.verdict === 'deny') return { verdict: 'deny', reason: `${typeof v.reason === 'string' ? v.reason : 'no reason given'} (guard '${id}')` };
+  if (v.verdict === 'ask') return { verdict: 'ask', question: typeof v.question === 'string' ? v.question : `Allow this call? (asked by '${id}')` };
+  return { verdict: 'deny', reason: `guard '${id}' answered ${JSON.stringify(out).slice(0, 100)}, which is not a verdict, so the call is denied (fail closed)` };
+}

@@ -1,0 +1,115 @@
+/**
+ * The capability registry: tools keyed by name, built from the manifests of enabled plugins without
+ * starting anything, each with a live status and the reason and fix when it cannot run. Two enabled
+ * plugins that contribute the same name are a conflict naming both owners; neither is served, so the
+ * outcome never depends on discovery order.
+ */
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import semver from 'semver';
+import type { ToolDescriptor, ToolStatus, Manifest } from './manifest/schema.js';
+
+export interface PluginRecord {
+  id: string;
+  version: string;
+  enabled: boolean;
+  bundled: boolean;
+  manifest: Manifest;
+  grants: string[];
+}
+
+export interface ToolView extends ToolDescriptor {
+  plugin: string;
+  status: ToolStatus;
+  reason?: string;
+  fix?: string;
+}
+
+/** Runtime facts the registry cannot read from manifests (supervisor state, config). */
+export interface RuntimeFacts {
+  struckOut(plugin: string): string | undefined;
+  inBackoff(plugin: string): boolean;
+  config(plugin: string): Record<string, unknown>;
+}
+
+export interface Registry {
+  tools: Map<string, ToolView>;
+  conflicts: { name: string; plugins: string[] }[];
+}
+
+const binCache = new Map<string, boolean>();
+function hasBin(bin: string): boolean {
+  let hit = binCache.get(bin);
+  if (hit === undefined) {
+    hit = (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, bin)));
+    binCache.set(bin, hit);
+  }
+  return hit;
+}
+
+export function buildRegistry(plugins: readonly PluginRecord[], facts: RuntimeFacts): Registry {
+  const byId = new Map(plugins.map((p) => [p.id, p]));
+  const owners = new Map<string, string[]>();
+  for (const p of plugins) {
+    if (!p.enabled) continue;
+    for (const t of p.manifest.contributes.tools) owners.set(t.name, [...(owners.get(t.name) ?? []), p.id]);
+  }
+  const conflicts = [...owners].filter(([, ids]) => ids.length > 1).map(([name, ids]) => ({ name, plugins: ids.sort() }));
+  const conflicted = new Map(conflicts.map((c) => [c.name, c.plugins]));
+
+  const tools = new Map<string, ToolView>();
+  for (const p of [...plugins].sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const t of p.manifest.contributes.tools) {
+      const view: ToolView = { ...t, plugin: p.id, status: 'available' };
+      Object.assign(view, statusOf(p, t, byId, facts, conflicted.get(t.name)));
+      // A disabled plugin's tool never shadows an enabled one of the same name.
+      const existing = tools.get(t.name);
+      if (existing && existing.status !== 'disabled' && view.status === 'disabled') continue;
+      tools.set(t.name, view);
+    }
+  }
+  return { tools, conflicts };
+}
+
+function statusOf(
+  p: PluginRecord, t: ToolDescriptor, byId: Map<string, PluginRecord>, facts: RuntimeFacts, conflict: string[] | undefined,
+): Pick<ToolView, 'status' | 'reason' | 'fix'> {
+  if (!p.enabled) {
+    return { status: 'disabled', reason: `plugin '${p.id}' is disabled`, fix: `caduceus plugins enable ${p.id}` };
+  }
+  const struck = facts.struckOut(p.id);
+  if (struck) return { status: 'disabled', reason: struck, fix: `caduceus audit tail --plugin ${p.id}` };
+  if (conflict) {
+    return {
+      status: 'unavailable',
+      reason: `tool name '${t.name}' is contributed by plugins ${conflict.map((c) => `'${c}'`).join(' and ')}`,
+      fix: `disable one of them: caduceus plugins disable ${conflict[1]}`,
+    };
+  }
+  for (const [dep, range] of Object.entries(p.manifest.requires.plugins)) {
+    const d = byId.get(dep);
+    if (!d || !d.enabled || !semver.satisfies(d.version, range, { includePrerelease: true })) {
+      return {
+        status: 'missing_dependency',
+        reason: `plugin '${p.id}' requires '${dep}' ${range}, which is ${!d ? 'not installed' : !d.enabled ? 'disabled' : `at ${d.version}`}`,
+        fix: `install and enable '${dep}' ${range}`,
+      };
+    }
+  }
+  const missingBin = t.availability.bins.find((b) => !hasBin(b));
+  if (missingBin) return { status: 'missing_dependency', reason: `program '${missingBin}' is not on PATH`, fix: `install '${missingBin}'` };
+  const granted = new Set(p.grants);
+  const missingGrant = t.availability.permissions.find((perm) => !granted.has(perm));
+  if (missingGrant) {
+    return { status: 'unavailable', reason: `permission '${missingGrant}' is not granted`, fix: `caduceus plugins grant ${p.id} ${missingGrant}` };
+  }
+  const missingEnv = t.availability.env.find((e) => !process.env[e]);
+  if (missingEnv) return { status: 'unavailable', reason: `environment variable ${missingEnv} is not set`, fix: `export ${missingEnv}=…` };
+  const config = facts.config(p.id);
+  const missingConfig = t.availability.config.find((k) => config[k] === undefined);
+  if (missingConfig) {
+    return { status: 'unavailable', reason: `config key '${missingConfig}' is not set`, fix: `set plugins.${p.id}.${missingConfig} in $CADUCEUS_HOME/config.json` };
+  }
+  if (facts.inBackoff(p.id)) return { status: 'degraded', reason: `plugin '${p.id}' is restarting after a failure`, fix: 'retry shortly' };
+  return { status: 'available' };
+}

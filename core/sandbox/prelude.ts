@@ -1,0 +1,231 @@
+/**
+ * The kernel's runtime inside every plugin isolate. It runs before the plugin bundle, captures the
+ * intrinsics it relies on (so a plugin that overwrites JSON or Promise only breaks itself), removes
+ * WebAssembly/SharedArrayBuffer unless granted, and exposes three entry points the host holds references
+ * to: `boot`, `dispatch` and `resolveSys`. Everything crosses as JSON strings on isolated-vm's
+ * synchronous path; async handlers settle through the host's `settle` callback.
+ *
+ * This function is serialised with toString(), so it must not reference anything outside itself.
+ */
+export function prelude(
+  bridge: { sys: (name: string, args: string) => string; settle: (id: number, reply: string) => void },
+  opts: { pluginId: string; wasm: boolean; config: unknown },
+): { boot: () => string; dispatch: (kind: string, name: string, args: string, id: number, maxChars: number) => string; resolveSys: (req: number, reply: string) => void } {
+  const G = globalThis as Record<string, unknown>;
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const PromiseCtor = Promise;
+  const ErrorCtor = Error;
+  const MapCtor = Map;
+  const isArray = Array.isArray;
+  const freeze = Object.freeze;
+  if (!opts.wasm) delete G.WebAssembly;
+  delete G.SharedArrayBuffer;
+
+  const tools = new MapCtor<string, (args: unknown, ctx: unknown) => unknown>();
+  const taps = new MapCtor<string, Array<(payload: unknown) => unknown>>();
+  const pendingSys = new MapCtor<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+  function describe(v: unknown): string {
+    try {
+      if (typeof v === 'symbol') return v.toString();
+      if (typeof v === 'string') return stringify(v);
+      if (v === null || typeof v !== 'object') return String(v);
+      return stringify(v)?.slice(0, 200) ?? String(v);
+    } catch {
+      return '[unprintable]';
+    }
+  }
+
+  function normalise(e: unknown): { name: string; message: string; code?: string; stack?: string } {
+    if (e instanceof ErrorCtor) {
+      const out: { name: string; message: string; code?: string; stack?: string } = { name: String(e.name), message: String(e.message) };
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string') out.code = code;
+      if (typeof e.stack === 'string') out.stack = e.stack.slice(0, 2000);
+      return out;
+    }
+    if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+      const code = (e as { code?: unknown }).code;
+      return typeof code === 'string' ? { name: 'Error', message: (e as { message: string }).message, code } : { name: 'Error', message: (e as { message: string }).message };
+    }
+    return { name: 'NonError', message: `plugin threw a non-Error value: ${describe(e)}` };
+  }
+
+  function encodeOk(value: unknown, maxChars: number): string {
+    let text: string | undefined;
+    try {
+      text = stringify({ ok: value === undefined ? null : value });
+    } catch (e) {
+      return stringify({ err: { name: 'TypeError', message: `result is not JSON-serialisable: ${normalise(e).message}` } });
+    }
+    if (text === undefined) return '{"ok":null}';
+    if (text.length > maxChars) return stringify({ tooLarge: text.length });
+    return text;
+  }
+
+  function encodeErr(e: unknown): string {
+    return stringify({ err: normalise(e) });
+  }
+
+  function sys(name: string, args: unknown): Promise<unknown> {
+    let reply: { ok?: unknown; err?: { code: string; message: string }; pending?: number };
+    try {
+      reply = parse(bridge.sys(name, stringify(args === undefined ? null : args)));
+    } catch (e) {
+      return PromiseCtor.reject(e);
+    }
+    if (reply.pending !== undefined) {
+      const req = reply.pending;
+      return new PromiseCtor((resolve, reject) => pendingSys.set(req, { resolve, reject }));
+    }
+    if (reply.err) return PromiseCtor.reject(toError(reply.err));
+    return PromiseCtor.resolve(reply.ok);
+  }
+
+  function toError(shape: { code: string; message: string }): Error {
+    const err = new ErrorCtor(shape.message) as Error & { code: string };
+    err.code = shape.code;
+    return err;
+  }
+
+  const hookNames = ['pluginLoad', 'pluginLoaded', 'pluginUnloaded', 'resolveTools', 'beforeToolCall', 'afterToolCall', 'toolError'];
+  const hooks: Record<string, { tap: (fn: (payload: unknown) => unknown) => void }> = {};
+  for (const name of hookNames) {
+    hooks[name] = freeze({
+      tap(fn: (payload: unknown) => unknown) {
+        if (typeof fn !== 'function') throw new TypeError(`hooks.${name}.tap needs a function`);
+        const list = taps.get(name) ?? [];
+        list.push(fn);
+        taps.set(name, list);
+      },
+    });
+  }
+
+  const deepFreeze = (v: unknown): unknown => {
+    if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+      freeze(v);
+    }
+    return v;
+  };
+  const host = freeze({
+    pluginId: opts.pluginId,
+    config: deepFreeze(opts.config ?? {}),
+    log: freeze({
+      debug: (...a: unknown[]) => void sys('log', { level: 'debug', message: a.map(describeLog).join(' ') }),
+      info: (...a: unknown[]) => void sys('log', { level: 'info', message: a.map(describeLog).join(' ') }),
+      warn: (...a: unknown[]) => void sys('log', { level: 'warn', message: a.map(describeLog).join(' ') }),
+      error: (...a: unknown[]) => void sys('log', { level: 'error', message: a.map(describeLog).join(' ') }),
+    }),
+    kv: freeze({
+      get: (key: string) => sys('kv.get', { key }),
+      set: (key: string, value: unknown) => sys('kv.set', { key, value }),
+      delete: (key: string) => sys('kv.delete', { key }),
+      list: (prefix?: string) => sys('kv.list', { prefix: prefix ?? '' }),
+    }),
+    fetch: (url: string, init?: unknown) => sys('net.fetch', { url, init: init ?? {} }),
+    fs: freeze({
+      read: (path: string) => sys('fs.read', { path }),
+      write: (path: string, content: string) => sys('fs.write', { path, content }),
+      list: (path: string) => sys('fs.list', { path }),
+      stat: (path: string) => sys('fs.stat', { path }),
+    }),
+    env: freeze({ get: (name: string) => sys('env.get', { name }) }),
+    tools: freeze({ call: (name: string, args: unknown) => sys('tools.call', { name, args }) }),
+    clock: freeze({ now: () => Date.now() }),
+    hooks: freeze(hooks),
+  });
+
+  function describeLog(v: unknown): string {
+    return typeof v === 'string' ? v : describe(v);
+  }
+
+  function settleLater(id: number, value: unknown, maxChars: number): string {
+    const p = value as Promise<unknown>;
+    p.then((v) => bridge.settle(id, encodeOk(v, maxChars)), (e) => bridge.settle(id, encodeErr(e)));
+    return '{"pending":1}';
+  }
+
+  function runHook(name: string, payload: unknown, id: number, maxChars: number): string {
+    const list = taps.get(name);
+    if (!list) return stringify({ err: { name: 'Error', message: `no handler tapped for hook ${name}` } });
+    // Bail hooks stop at the first answer; waterfalls thread the value; notifications call everyone.
+    const bail = name === 'beforeToolCall' || name === 'pluginLoad';
+    const waterfall = name === 'resolveTools' || name === 'afterToolCall';
+    const run = async (): Promise<unknown> => {
+      let value = payload;
+      for (const fn of list) {
+        const out = await fn(value);
+        if (bail && out !== undefined) return out;
+        if (waterfall && out !== undefined) value = out;
+      }
+      return bail ? undefined : waterfall ? value : null;
+    };
+    return settleLater(id, run(), maxChars);
+  }
+
+  return {
+    boot(): string {
+      const mod = G.__caduceusPlugin as { default?: unknown } | undefined;
+      const def = (mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod) as
+        | { tools?: Array<{ name?: unknown; handler?: unknown }>; setup?: (ctx: unknown) => unknown }
+        | undefined;
+      if (!def || typeof def !== 'object') {
+        return stringify({ err: { name: 'Error', message: 'the bundle did not export a plugin (expected `export default definePlugin(...)`)' } });
+      }
+      const list = isArray(def.tools) ? def.tools : [];
+      for (const t of list) {
+        if (!t || typeof t.name !== 'string' || typeof t.handler !== 'function') {
+          return stringify({ err: { name: 'Error', message: `a tool entry has no name or handler: ${describe(t && t.name)}` } });
+        }
+        if (tools.has(t.name)) return stringify({ err: { name: 'Error', message: `tool ${t.name} is defined twice` } });
+        tools.set(t.name, t.handler as (args: unknown, ctx: unknown) => unknown);
+      }
+      const declared = (def as { hooks?: Record<string, { handler?: unknown }> }).hooks;
+      if (declared && typeof declared === 'object') {
+        for (const hookName of Object.keys(declared)) {
+          const handler = declared[hookName]?.handler;
+          if (typeof handler !== 'function') return stringify({ err: { name: 'Error', message: `hook ${hookName} has no handler function` } });
+          taps.set(hookName, [handler as (payload: unknown) => unknown]);
+        }
+      }
+      try {
+        if (typeof def.setup === 'function') def.setup(host);
+      } catch (e) {
+        return encodeErr(e);
+      }
+      return stringify({ ok: { tools: [...tools.keys()], hooks: [...taps.keys()] } });
+    },
+
+    dispatch(kind: string, name: string, args: string, id: number, maxChars: number): string {
+      let payload: unknown;
+      try {
+        payload = parse(args);
+      } catch (e) {
+        return encodeErr(e);
+      }
+      if (kind === 'hook') return runHook(name, payload, id, maxChars);
+      const handler = tools.get(name);
+      if (!handler) return stringify({ err: { name: 'Error', message: `tool ${name} is not registered` } });
+      try {
+        const value = handler(payload, host);
+        if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
+          return settleLater(id, PromiseCtor.resolve(value), maxChars);
+        }
+        return encodeOk(value, maxChars);
+      } catch (e) {
+        return encodeErr(e);
+      }
+    },
+
+    resolveSys(req: number, reply: string): void {
+      const waiter = pendingSys.get(req);
+      if (!waiter) return;
+      pendingSys.delete(req);
+      const r = parse(reply) as { ok?: unknown; err?: { code: string; message: string } };
+      if (r.err) waiter.reject(toError(r.err));
+      else waiter.resolve(r.ok);
+    },
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * One isolate for one plugin generation. It owns the isolate, the context, the references to the
+ * prelude's entry points and the bookkeeping of calls that are still pending. Every entry into the
+ * isolate is an `applySync` with a timeout (microtasks run inside it, so a busy loop after an `await`
+ * is covered too); calls that stay pending past their deadline are stopped by a wall-clock watchdog that
+ * disposes the isolate. Restart and strike policy live one level up, in the supervisor.
+ */
+import ivm from 'isolated-vm';
+import { CaduceusError, type ErrorCode } from '../errors.js';
+import { prelude } from './prelude.js';
+
+export type SyscallHandler = (name: string, args: unknown) => unknown;
+
+export interface SandboxOptions {
+  pluginId: string;
+  bundleSource: string;
+  bundleFile: string;
+  memoryMb: number;
+  wasm: boolean;
+  /** The plugin's validated config, frozen into ctx.config. */
+  config: Record<string, unknown>;
+  loadTimeoutMs: number;
+  syscall: SyscallHandler;
+}
+
+export interface InvokeOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  /** Code for an error the plugin's own code threw (tool vs hook). */
+  thrownCode: ErrorCode;
+  tool?: string;
+  hook?: string;
+}
+
+export interface BootInfo {
+  tools: string[];
+  hooks: string[];
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+  opts: InvokeOptions;
+}
+
+const PRELUDE_SOURCE = `(${prelude.toString()})`;
+
+/** Why an isolate stopped; the supervisor counts these as strikes. */
+export type FailureKind = 'timeout' | 'memory' | 'crash';
+
+export class Sandbox {
+  private readonly isolate: ivm.Isolate;
+  private readonly context: ivm.Context;
+  private readonly dispatchRef: ivm.Reference<(...a: unknown[]) => string>;
+  private readonly resolveSysRef: ivm.Reference<(...a: unknown[]) => void>;
+  private readonly bootRef: ivm.Reference<() => string>;
+  private readonly pending = new Map<number, Pending>();
+  private readonly early = new Map<number, string>();
+  private nextCall = 1;
+  private nextSys = 1;
+  private disposed = false;
+  /** Set by the supervisor to learn about failures that happen outside a call it awaits. */
+  onFailure: ((kind: FailureKind, error: CaduceusError) => void) | undefined;
+
+  constructor(private readonly opts: SandboxOptions) {
+    this.isolate = new ivm.Isolate({ memoryLimit: opts.memoryMb });
+    try {
+      this.context = this.isolate.createContextSync();
+      const global = this.context.global;
+      global.setSync('globalThis', global.derefInto());
+      global.setSync('__cadSys', new ivm.Callback((name: string, args: string) => this.onSys(name, args)));
+      global.setSync('__cadSettle', new ivm.Callback((id: number, reply: string) => this.onSettle(id, reply)));
+      const entry = this.context.evalSync(
+        `(() => { const api = ${PRELUDE_SOURCE}({ sys: __cadSys, settle: __cadSettle }, ${JSON.stringify({ pluginId: opts.pluginId, wasm: opts.wasm, config: opts.config })});
+          delete globalThis.__cadSys; delete globalThis.__cadSettle; return api; })()`,
+        { timeout: opts.loadTimeoutMs, reference: true },
+      ) as ivm.Reference<Record<string, unknown>>;
+      this.dispatchRef = entry.getSync('dispatch', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
+      this.resolveSysRef = entry.getSync('resolveSys', { reference: true }) as ivm.Reference<(...a: unknown[]) => void>;
+      this.bootRef = entry.getSync('boot', { reference: true }) as ivm.Reference<() => string>;
+      entry.release();
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  /** Runs the plugin bundle and its setup; returns what it registered. */
+  boot(): BootInfo {
+    const id = this.opts.pluginId;
+    try {
+      const script = this.isolate.compileScriptSync(this.opts.bundleSource, { filename: this.opts.bundleFile });
+      script.runSync(this.context, { timeout: this.opts.loadTimeoutMs });
+      script.release();
+      const reply = JSON.parse(this.bootRef.applySync(undefined, [], { timeout: this.opts.loadTimeoutMs })) as
+        { ok?: BootInfo; err?: { message: string } };
+      if (reply.err) {
+        throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED',
+          `Plugin '${id}' failed while loading: ${reply.err.message}. Fix the plugin's setup and rebuild it.`, { plugin: id });
+      }
+      return reply.ok!;
+    } catch (err) {
+      const coded = this.classify(err, 'CAD_ERR_PLUGIN_LOAD_FAILED', {});
+      this.dispose();
+      throw coded;
+    }
+  }
+
+  get alive(): boolean {
+    return !this.disposed && !this.isolate.isDisposed;
+  }
+
+  heapBytes(): number {
+    if (!this.alive) return 0;
+    const s = this.isolate.getHeapStatisticsSync();
+    return s.total_heap_size + s.externally_allocated_size;
+  }
+
+  /** Calls a tool or hook handler. JSON in, parsed value out; errors are coded. */
+  invoke(kind: 'tool' | 'hook', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
+    if (!this.alive) {
+      return Promise.reject(new CaduceusError('CAD_ERR_SANDBOX_CRASHED',
+        `Plugin '${this.opts.pluginId}' isolate is not running.`, { plugin: this.opts.pluginId, tool: opts.tool, hook: opts.hook }));
+    }
+    const id = this.nextCall++;
+    const started = performance.now();
+    let reply: string;
+    try {
+      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes], { timeout: opts.timeoutMs });
+    } catch (err) {
+      return Promise.reject(this.fail(err, opts));
+    }
+    if (reply.charCodeAt(2) !== 112 /* "p" of {"pending" */) return this.decode(reply, opts);
+    const early = this.early.get(id);
+    if (early !== undefined) {
+      this.early.delete(id);
+      return this.decode(early, opts);
+    }
+    return new Promise((resolve, reject) => {
+      const remaining = Math.max(1, opts.timeoutMs - (performance.now() - started));
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        const e = new CaduceusError('CAD_ERR_SANDBOX_TIMEOUT',
+          `Plugin '${this.opts.pluginId}' ${what(opts)} did not settle within ${opts.timeoutMs} ms; its isolate was disposed. Make it finish sooner, or raise timeoutMs.`,
+          { plugin: this.opts.pluginId, tool: opts.tool, hook: opts.hook });
+        reject(e);
+        this.terminate('timeout', e);
+      }, remaining);
+      this.pending.set(id, { resolve, reject, timer, opts });
+    });
+  }
+
+  private decode(reply: string, opts: InvokeOptions): Promise<unknown> {
+    const plugin = this.opts.pluginId;
+    if (reply.length * 3 > opts.maxBytes && Buffer.byteLength(reply) > opts.maxBytes + 8) {
+      return Promise.reject(tooLarge(plugin, opts, Buffer.byteLength(reply)));
+    }
+    let parsed: { ok?: unknown; err?: { name: string; message: string; code?: string; stack?: string }; tooLarge?: number };
+    try {
+      parsed = JSON.parse(reply);
+    } catch {
+      return Promise.reject(new CaduceusError('CAD_ERR_SANDBOX_PROTOCOL',
+        `Plugin '${plugin}' ${what(opts)} answered something that is not JSON.`, { plugin, tool: opts.tool, hook: opts.hook }));
+    }
+    if (parsed.tooLarge !== undefined) return Promise.reject(tooLarge(plugin, opts, parsed.tooLarge));
+    if (parsed.err) {
+      const e = parsed.err;
+      return Promise.reject(new CaduceusError(opts.thrownCode,
+        `Plugin '${plugin}' ${what(opts)} threw: ${e.message}`,
+        { plugin, tool: opts.tool, hook: opts.hook, details: { pluginError: { name: e.name, message: e.message, code: e.code } } }));
+    }
+    return Promise.resolve(parsed.ok);
+  }
+
+  private onSettle(id: number, reply: string): void {
+    const p = this.pending.get(id);
+    if (!p) {
+      this.early.set(id, reply);
+      return;
+    }
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    this.decode(reply, p.opts).then(p.resolve, p.reject);
+  }
+
+  private onSys(name: string, args: string): string {
+    if (typeof name !== 'string' || typeof args !== 'string') {
+      return '{"err":{"code":"CAD_ERR_SYSCALL_INVALID","message":"syscall arguments must be strings"}}';
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(args);
+    } catch {
+      return '{"err":{"code":"CAD_ERR_SYSCALL_INVALID","message":"syscall arguments are not JSON"}}';
+    }
+    let out: unknown;
+    try {
+      out = this.opts.syscall(name, parsed);
+    } catch (err) {
+      return JSON.stringify({ err: errShape(err) });
+    }
+    if (out instanceof Promise) {
+      const req = this.nextSys++;
+      out.then(
+        (v) => this.deliver(req, JSON.stringify({ ok: v === undefined ? null : v })),
+        (err) => this.deliver(req, JSON.stringify({ err: errShape(err) })),
+      );
+      return `{"pending":${req}}`;
+    }
+    return JSON.stringify({ ok: out === undefined ? null : out });
+  }
+
+  /** Settles a syscall promise inside the isolate; the continuation runs under a timeout too. */
+  private deliver(req: number, reply: string): void {
+    if (!this.alive) return;
+    const budget = this.deadline();
+    try {
+      this.resolveSysRef.applySync(undefined, [req, reply], { timeout: budget });
+    } catch (err) {
+      const opts = [...this.pending.values()][0]?.opts ?? { timeoutMs: budget, maxBytes: 0, thrownCode: 'CAD_ERR_TOOL_FAILED' as const };
+      this.fail(err, opts);
+    }
+  }
+
+  /** The longest any pending call may still run; bounds continuations after an await. */
+  private deadline(): number {
+    let max = 1000;
+    for (const p of this.pending.values()) max = Math.max(max, p.opts.timeoutMs);
+    return max;
+  }
+
+  private fail(err: unknown, opts: InvokeOptions): CaduceusError {
+    const coded = this.classify(err, 'CAD_ERR_SANDBOX_CRASHED', opts);
+    const kind: FailureKind = coded.code === 'CAD_ERR_SANDBOX_TIMEOUT' ? 'timeout' : coded.code === 'CAD_ERR_SANDBOX_MEMORY' ? 'memory' : 'crash';
+    this.terminate(kind, coded);
+    return coded;
+  }
+
+  private classify(err: unknown, fallback: ErrorCode, opts: Partial<InvokeOptions>): CaduceusError {
+    if (err instanceof CaduceusError) return err;
+    const plugin = this.opts.pluginId;
+    const message = err instanceof Error ? err.message : String(err);
+    const ctx = { plugin, tool: opts.tool, hook: opts.hook };
+    if (/timed out/i.test(message)) {
+      return new CaduceusError('CAD_ERR_SANDBOX_TIMEOUT',
+        `Plugin '${plugin}' ${what(opts)} ran past its ${opts.timeoutMs ?? this.opts.loadTimeoutMs} ms limit; its isolate was disposed. Make it finish sooner, or raise timeoutMs.`, ctx);
+    }
+    if (/memory limit/i.test(message) || this.isolate.isDisposed) {
+      return new CaduceusError('CAD_ERR_SANDBOX_MEMORY',
+        `Plugin '${plugin}' ${what(opts)} exceeded its ${this.opts.memoryMb} MB memory limit; its isolate was disposed. Use less memory, or raise sandbox.memoryMb in the manifest.`, ctx);
+    }
+    return new CaduceusError(fallback, `Plugin '${plugin}' ${what(opts)} failed: ${message}`, ctx);
+  }
+
+  private terminate(kind: FailureKind, error: CaduceusError): void {
+    if (this.disposed) return;
+    this.dispose();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new CaduceusError('CAD_ERR_SANDBOX_CRASHED',
+        `Plugin '${this.opts.pluginId}' ${what(p.opts)} was stopped because its isolate was disposed (${error.code}).`,
+        { plugin: this.opts.pluginId, tool: p.opts.tool, hook: p.opts.hook }));
+    }
+    this.onFailure?.(kind, error);
+  }
+
+  /** Disposes the isolate; pending calls are rejected. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    if (!this.isolate.isDisposed) {
+      try {
+        this.isolate.dispose();
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Calls still pending, for shutdown reports. */
+  pendingCalls(): string[] {
+    return [...this.pending.values()].map((p) => what(p.opts));
+  }
+}
+
+function what(opts: Partial<InvokeOptions>): string {
+  if (opts.tool) return `tool '${opts.tool}'`;
+  if (opts.hook) return `hook '${opts.hook}'`;
+  return 'code';
+}
+
+function tooLarge(plugin: string, opts: InvokeOptions, size: number): CaduceusError {
+  return new CaduceusError('CAD_ERR_SANDBOX_RESULT_TOO_LARGE',
+    `Plugin '${plugin}' ${what(opts)} returned about ${size} bytes, over its maxResultBytes of ${opts.maxBytes}; the result was refused. Return less data or raise maxResultBytes in the descriptor.`,
+    { plugin, tool: opts.tool, hook: opts.hook, details: { size, maxBytes: opts.maxBytes } });
+}
+
+function errShape(err: unknown): { code: string; message: string } {
+  if (err instanceof CaduceusError) return { code: err.code, message: err.message };
+  return { code: 'CAD_ERR_SYSCALL_INVALID', message: err instanceof Error ? err.message : String(err) };
+}

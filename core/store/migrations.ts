@@ -1,0 +1,47 @@
+/**
+ * Store migrations, applied in order and recorded in SQLite's user_version. Never edit a shipped entry;
+ * append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE plugins (
+     id TEXT PRIMARY KEY,
+     version TEXT NOT NULL,
+     source TEXT NOT NULL,
+     path TEXT NOT NULL,
+     integrity TEXT NOT NULL,
+     manifest TEXT NOT NULL,
+     bundled INTEGER NOT NULL DEFAULT 0,
+     enabled INTEGER NOT NULL DEFAULT 0,
+     installed_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE grants (
+     plugin_id TEXT NOT NULL REFERENCES plugins(id) ON DELETE CASCADE,
+     permission TEXT NOT NULL,
+     granted_at INTEGER NOT NULL,
+     PRIMARY KEY (plugin_id, permission)
+   ) WITHOUT ROWID;
+   CREATE TABLE kv (
+     plugin_id TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (plugin_id, key)
+   ) WITHOUT ROWID;
+   CREATE TABLE audit (
+     seq INTEGER PRIMARY KEY,
+     ts INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     plugin TEXT,
+     tool TEXT,
+     caller TEXT,
+     outcome TEXT NOT NULL,
+     code TEXT,
+     duration_us INTEGER,
+     args_digest TEXT,
+     result_digest TEXT,
+     detail TEXT
+   );
+   CREATE INDEX audit_plugin ON audit (plugin, seq);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];

@@ -1,0 +1,139 @@
+/**
+ * File syscalls confined to granted roots. A path is resolved against the workspace, then the deepest
+ * existing ancestor is realpath'd, so `..` and symlinks that leave a root are refused. Credential files
+ * and the Caduceus store are never writable, whatever the grant. Writes go to a temp file and rename,
+ * so a reader never sees half a file.
+ */
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { homedir } from 'node:os';
+import { CaduceusError } from '../errors.js';
+
+export const MAX_READ_BYTES = 10 * 1024 * 1024;
+export const MAX_WRITE_BYTES = 10 * 1024 * 1024;
+
+export interface FsRoots {
+  read: string[];
+  write: string[];
+}
+
+export interface FsContext {
+  plugin: string;
+  workspace: string;
+  caduceusHome: string;
+  roots: FsRoots;
+}
+
+const PROTECTED_DIRS = ['.ssh', '.aws', '.gnupg', join('.config', 'gh')];
+const PROTECTED_NAMES = ['.netrc', '.npmrc', '.git-credentials', '.pgpass'];
+
+/** Realpath of a path that may not exist yet: the deepest existing ancestor, plus the rest. */
+function realpathLoose(p: string): string {
+  let cur = p;
+  const rest: string[] = [];
+  while (!existsSync(cur)) {
+    const parent = dirname(cur);
+    if (parent === cur) break;
+    rest.unshift(basename(cur));
+    cur = parent;
+  }
+  return join(realpathSync(cur), ...rest);
+}
+
+function inside(root: string, p: string): boolean {
+  const rel = relative(root, p);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+export function resolveInRoots(ctx: FsContext, requested: string, mode: 'read' | 'write'): string {
+  if (typeof requested !== 'string' || requested.length === 0 || requested.includes('\0')) {
+    throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${ctx.plugin}' passed fs.${mode} an empty or invalid path.`, { plugin: ctx.plugin });
+  }
+  const abs = resolve(ctx.workspace, requested);
+  const roots = mode === 'read' ? [...ctx.roots.read, ...ctx.roots.write] : ctx.roots.write;
+  if (roots.length === 0) {
+    throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
+      `Plugin '${ctx.plugin}' called fs.${mode} on ${JSON.stringify(requested)} without any fs.${mode} grant. Run \`caduceus plugins grant ${ctx.plugin} fs.${mode}:<dir>\` if it should.`,
+      { plugin: ctx.plugin, details: { syscall: `fs.${mode}`, path: requested } });
+  }
+  const real = realpathLoose(abs);
+  const ok = roots.some((r) => inside(existsSync(r) ? realpathSync(r) : r, real));
+  if (!ok) {
+    throw new CaduceusError('CAD_ERR_FS_OUTSIDE_ROOT',
+      `Plugin '${ctx.plugin}' path ${JSON.stringify(requested)} resolves to '${real}', outside its granted ${mode} roots (${roots.join(', ')}).`,
+      { plugin: ctx.plugin, details: { path: requested, resolved: real } });
+  }
+  if (mode === 'write') checkWritable(ctx, real, requested);
+  return real;
+}
+
+function checkWritable(ctx: FsContext, real: string, requested: string): void {
+  const home = homedir();
+  const name = basename(real);
+  const isProtected =
+    PROTECTED_DIRS.some((d) => inside(join(home, d), real)) ||
+    PROTECTED_NAMES.includes(name) ||
+    name === '.env' || name.startsWith('.env.') ||
+    inside(join(ctx.caduceusHome, 'secrets'), real) ||
+    (inside(ctx.caduceusHome, real) && /^caduceus\.db(-wal|-shm)?$/.test(name));
+  if (isProtected) {
+    throw new CaduceusError('CAD_ERR_FS_PROTECTED',
+      `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: it is a credential or Caduceus store file. Write somewhere else.`,
+      { plugin: ctx.plugin, details: { path: requested } });
+  }
+}
+
+export function fsRead(ctx: FsContext, path: string): string {
+  const real = resolveInRoots(ctx, path, 'read');
+  const st = statOrFail(ctx, real, path);
+  if (!st.isFile()) throw failed(ctx, path, 'is not a file');
+  if (st.size > MAX_READ_BYTES) throw failed(ctx, path, `is ${st.size} bytes, over the ${MAX_READ_BYTES} byte read limit`);
+  return readFileSync(real, 'utf8');
+}
+
+export function fsWrite(ctx: FsContext, path: string, content: string): { bytes: number } {
+  if (typeof content !== 'string') throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${ctx.plugin}' fs.write content must be a string.`, { plugin: ctx.plugin });
+  const bytes = Buffer.byteLength(content);
+  if (bytes > MAX_WRITE_BYTES) throw failed(ctx, path, `content is ${bytes} bytes, over the ${MAX_WRITE_BYTES} byte write limit`);
+  const real = resolveInRoots(ctx, path, 'write');
+  if (existsSync(real) && lstatSync(real).isDirectory()) throw failed(ctx, path, 'is a directory');
+  mkdirSync(dirname(real), { recursive: true });
+  const tmp = `${real}.caduceus-${process.pid}-${Date.now()}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, real);
+  return { bytes };
+}
+
+export function fsList(ctx: FsContext, path: string): { name: string; type: 'file' | 'dir' | 'other' }[] {
+  const real = resolveInRoots(ctx, path, 'read');
+  const st = statOrFail(ctx, real, path);
+  if (!st.isDirectory()) throw failed(ctx, path, 'is not a directory');
+  return readdirSync(real, { withFileTypes: true })
+    .map((d) => ({ name: d.name, type: d.isFile() ? 'file' as const : d.isDirectory() ? 'dir' as const : 'other' as const }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function fsStat(ctx: FsContext, path: string): { type: 'file' | 'dir' | 'other'; size: number; mtimeMs: number } | null {
+  const real = resolveInRoots(ctx, path, 'read');
+  if (!existsSync(real)) return null;
+  const st = statSync(real);
+  return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs };
+}
+
+function statOrFail(ctx: FsContext, real: string, path: string) {
+  try {
+    return statSync(real);
+  } catch {
+    throw failed(ctx, path, 'does not exist');
+  }
+}
+
+function failed(ctx: FsContext, path: string, why: string): CaduceusError {
+  return new CaduceusError('CAD_ERR_FS_FAILED', `Plugin '${ctx.plugin}' fs path ${JSON.stringify(path)} ${why}.`, { plugin: ctx.plugin });
+}

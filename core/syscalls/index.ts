@@ -1,0 +1,149 @@
+/**
+ * The host API a plugin reaches through its isolate bridge, built per plugin from its effective grants.
+ * Every call is checked against those grants here, on the host: a plugin that calls the bridge directly
+ * gets no further than one that uses the SDK. A call outside the grants fails with
+ * CAD_ERR_PERMISSION_DENIED and an audit row, and nothing happens.
+ */
+import { CaduceusError } from '../errors.js';
+import type { Permission } from '../permissions.js';
+import { expandGrantPath } from '../permissions.js';
+import type { AuditEvent } from '../audit.js';
+import type { Store } from '../store/store.js';
+import { guardedFetch, type FetchInit } from './net.js';
+import { fsList, fsRead, fsStat, fsWrite, type FsContext } from './fs.js';
+
+export const MAX_KV_KEY = 512;
+export const MAX_KV_VALUE = 1024 * 1024;
+
+export interface SyscallDeps {
+  plugin: string;
+  grants: readonly Permission[];
+  store: Store;
+  workspace: string;
+  caduceusHome: string;
+  pluginData: string;
+  audit: (e: AuditEvent) => void;
+  log: (plugin: string, level: string, message: string) => void;
+  callTool: (name: string, args: unknown, caller: string) => Promise<unknown>;
+}
+
+type Args = Record<string, unknown>;
+
+export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) => unknown {
+  const has = (kind: Permission['kind']) => d.grants.some((g) => g.kind === kind);
+  const kv = has('kv');
+  const netHosts = d.grants.flatMap((g) => (g.kind === 'net' ? [g.host] : []));
+  const envNames = new Set(d.grants.flatMap((g) => (g.kind === 'env' ? [g.name] : [])));
+  const toolNames = new Set(d.grants.flatMap((g) => (g.kind === 'tools.call' ? [g.tool] : [])));
+  const paths = { workspace: d.workspace, pluginData: d.pluginData };
+  const fsCtx: FsContext = {
+    plugin: d.plugin,
+    workspace: d.workspace,
+    caduceusHome: d.caduceusHome,
+    roots: {
+      read: d.grants.flatMap((g) => (g.kind === 'fs.read' ? [expandGrantPath(g.path, paths)] : [])),
+      write: d.grants.flatMap((g) => (g.kind === 'fs.write' ? [expandGrantPath(g.path, paths)] : [])),
+    },
+  };
+
+  const deny = (syscall: string, permission: string): never => {
+    d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: 'CAD_ERR_PERMISSION_DENIED', detail: { syscall, permission } });
+    throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
+      `Plugin '${d.plugin}' called ${syscall} without the permission '${permission}'. Run \`caduceus plugins grant ${d.plugin} ${permission}\` if it should have it.`,
+      { plugin: d.plugin, details: { syscall, permission } });
+  };
+  const str = (args: Args, key: string, syscall: string): string => {
+    const v = args[key];
+    if (typeof v !== 'string') {
+      throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' called ${syscall} with '${key}' that is not a string.`, { plugin: d.plugin });
+    }
+    return v;
+  };
+  const guarded = <T>(syscall: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof CaduceusError && ['CAD_ERR_PERMISSION_DENIED', 'CAD_ERR_FS_OUTSIDE_ROOT', 'CAD_ERR_FS_PROTECTED'].includes(err.code)) {
+        d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: { syscall } });
+      }
+      throw err;
+    }
+  };
+
+  return (name: string, raw: unknown): unknown => {
+    const args = (typeof raw === 'object' && raw !== null ? raw : {}) as Args;
+    switch (name) {
+      case 'log': {
+        const message = typeof args.message === 'string' ? args.message.slice(0, 8192) : '';
+        d.log(d.plugin, typeof args.level === 'string' ? args.level : 'info', message);
+        return null;
+      }
+      case 'kv.get': {
+        if (!kv) deny(name, 'kv');
+        const v = d.store.kvGet(d.plugin, kvKey(d.plugin, str(args, 'key', name)));
+        return v === undefined ? null : JSON.parse(v);
+      }
+      case 'kv.set': {
+        if (!kv) deny(name, 'kv');
+        const key = kvKey(d.plugin, str(args, 'key', name));
+        const text = JSON.stringify(args.value ?? null);
+        if (text.length > MAX_KV_VALUE) {
+          throw new CaduceusError('CAD_ERR_KV_LIMIT', `Plugin '${d.plugin}' kv value for ${JSON.stringify(key)} is ${text.length} bytes, over ${MAX_KV_VALUE}.`, { plugin: d.plugin });
+        }
+        d.store.kvSet(d.plugin, key, text);
+        return null;
+      }
+      case 'kv.delete':
+        if (!kv) deny(name, 'kv');
+        return d.store.kvDelete(d.plugin, kvKey(d.plugin, str(args, 'key', name)));
+      case 'kv.list':
+        if (!kv) deny(name, 'kv');
+        return d.store.kvList(d.plugin, typeof args.prefix === 'string' ? args.prefix : '', 1000);
+      case 'env.get': {
+        const envName = str(args, 'name', name);
+        if (!envNames.has(envName)) deny(name, `env:${envName}`);
+        return process.env[envName] ?? null;
+      }
+      case 'net.fetch': {
+        const url = str(args, 'url', name);
+        if (netHosts.length === 0) deny(name, `net:${safeHost(url)}`);
+        return guardedFetch(d.plugin, netHosts, url, (args.init ?? {}) as FetchInit).catch((err: unknown) => {
+          if (err instanceof CaduceusError && (err.code === 'CAD_ERR_PERMISSION_DENIED' || err.code === 'CAD_ERR_NET_BLOCKED')) {
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: { syscall: name, url } });
+          }
+          throw err;
+        });
+      }
+      case 'fs.read':
+        return guarded(name, () => fsRead(fsCtx, str(args, 'path', name)));
+      case 'fs.write':
+        return guarded(name, () => fsWrite(fsCtx, str(args, 'path', name), str(args, 'content', name)));
+      case 'fs.list':
+        return guarded(name, () => fsList(fsCtx, str(args, 'path', name)));
+      case 'fs.stat':
+        return guarded(name, () => fsStat(fsCtx, str(args, 'path', name)));
+      case 'tools.call': {
+        const tool = str(args, 'name', name);
+        if (!toolNames.has(tool)) deny(name, `tools.call:${tool}`);
+        return d.callTool(tool, args.args ?? {}, `plugin:${d.plugin}`);
+      }
+      default:
+        throw new CaduceusError('CAD_ERR_SYSCALL_UNKNOWN', `Plugin '${d.plugin}' called unknown syscall ${JSON.stringify(name)}. Use the host API from caduceus/sdk.`, { plugin: d.plugin });
+    }
+  };
+}
+
+function kvKey(plugin: string, key: string): string {
+  if (key.length === 0 || Buffer.byteLength(key) > MAX_KV_KEY) {
+    throw new CaduceusError('CAD_ERR_KV_LIMIT', `Plugin '${plugin}' kv key must be 1 to ${MAX_KV_KEY} bytes, got ${Buffer.byteLength(key)}.`, { plugin });
+  }
+  return key;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '<host>';
+  }
+}

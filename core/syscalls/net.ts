@@ -1,0 +1,171 @@
+/**
+ * `net.fetch` for plugins: http/https only, the host must be granted, every resolved address is checked
+ * against the address policy, and the connection goes to the address that was checked (the custom
+ * lookup hands the socket exactly that address, so there is no second DNS answer to race). Redirects are
+ * followed by hand and each hop is checked again. Bodies are capped.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { lookup } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
+import { CaduceusError } from '../errors.js';
+import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
+
+export interface FetchInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+export interface FetchResult {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  body: string;
+  url: string;
+  redirected: boolean;
+}
+
+const MAX_REDIRECTS = 5;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Does a net:<host> grant cover this URL host (and port)? Returns 'exact' when named literally. */
+export function matchNetGrant(hostGrants: readonly string[], host: string, port: string): 'exact' | 'wildcard' | undefined {
+  let best: 'exact' | 'wildcard' | undefined;
+  for (const g of hostGrants) {
+    const [gHost, gPort] = splitHostPort(g);
+    if (gPort && gPort !== port) continue;
+    if (gHost === host) return 'exact';
+    if (gHost.startsWith('*.') && host.endsWith(gHost.slice(1))) best = 'wildcard';
+  }
+  return best;
+}
+
+function splitHostPort(grant: string): [string, string | undefined] {
+  if (grant.startsWith('[')) {
+    const end = grant.indexOf(']');
+    const rest = grant.slice(end + 1);
+    return [grant.slice(1, end), rest.startsWith(':') ? rest.slice(1) : undefined];
+  }
+  const i = grant.lastIndexOf(':');
+  return i < 0 ? [grant, undefined] : [grant.slice(0, i), grant.slice(i + 1)];
+}
+
+export async function guardedFetch(plugin: string, hostGrants: readonly string[], rawUrl: string, init: FetchInit): Promise<FetchResult> {
+  let url = parseUrl(plugin, rawUrl);
+  let redirected = false;
+  let method = (init.method ?? 'GET').toUpperCase();
+  let body = init.body;
+  for (let hop = 0; ; hop++) {
+    const address = await checkUrl(plugin, hostGrants, url);
+    const res = await request(url, address, { ...init, method, body });
+    if ([301, 302, 303, 307, 308].includes(res.status) && res.location) {
+      if (hop >= MAX_REDIRECTS) throw blocked(plugin, url.href, `more than ${MAX_REDIRECTS} redirects`);
+      url = parseUrl(plugin, new URL(res.location, url).href);
+      redirected = true;
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      continue;
+    }
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body: res.body, url: url.href, redirected };
+  }
+}
+
+function parseUrl(plugin: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${plugin}' passed net.fetch an invalid URL ${JSON.stringify(raw)}.`, { plugin });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw blocked(plugin, raw, `scheme "${url.protocol}" is not http or https`);
+  return url;
+}
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+}
+
+/** Returns the one address the connection will use, after every check passed. */
+async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL): Promise<{ address: string; family: number }> {
+  const host = hostOf(url);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  if (METADATA_HOSTS.has(host)) throw blocked(plugin, url.href, `"${host}" is a cloud metadata endpoint, never allowed`);
+  const match = matchNetGrant(hostGrants, host.includes(':') ? host : host, port);
+  if (!match) {
+    throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
+      `Plugin '${plugin}' fetched ${JSON.stringify(url.href)} but host '${host}' is not granted. Run \`caduceus plugins grant ${plugin} net:${host}\` if it should be.`,
+      { plugin, details: { syscall: 'net.fetch', host } });
+  }
+  let addresses: { address: string; family: number }[];
+  if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
+  else {
+    try {
+      addresses = await lookup(host, { all: true, verbatim: true });
+    } catch (err) {
+      throw new CaduceusError('CAD_ERR_NET_FAILED', `Plugin '${plugin}' fetched ${JSON.stringify(url.href)}: host '${host}' did not resolve (${(err as Error).message}).`, { plugin });
+    }
+  }
+  for (const a of addresses) {
+    const verdict = classifyAddress(a.address);
+    if (verdict === 'metadata') throw blocked(plugin, url.href, `'${host}' resolves to ${a.address}, a cloud metadata address, never allowed`);
+    if (verdict === 'internal' && match !== 'exact') {
+      throw blocked(plugin, url.href, `'${host}' resolves to ${a.address}, a private/loopback/link-local address; only a grant naming '${host}' exactly allows that`);
+    }
+  }
+  return addresses[0]!;
+}
+
+function blocked(plugin: string, url: string, why: string): CaduceusError {
+  return new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${plugin}' may not fetch ${JSON.stringify(url)}: ${why}.`, { plugin, details: { url } });
+}
+
+interface RawResponse {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  body: string;
+  location: string | undefined;
+}
+
+function request(url: URL, pinned: { address: string; family: number }, init: FetchInit & { method: string }): Promise<RawResponse> {
+  const pinnedLookup: LookupFunction = (_host, options, cb) => {
+    if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
+    else cb(null, pinned.address, pinned.family);
+  };
+  const lib = url.protocol === 'https:' ? https : http;
+  const maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, {
+      method: init.method,
+      headers: init.headers ?? {},
+      lookup: pinnedLookup,
+      timeout: init.timeoutMs ?? 30_000,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          req.destroy(new Error(`response body exceeds ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers, body: Buffer.concat(chunks).toString('utf8'), location: res.headers.location });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', (err) => reject(new CaduceusError('CAD_ERR_NET_FAILED', `Request to ${url.href} failed: ${err.message}.`)));
+    if (init.body !== undefined) req.write(init.body);
+    req.end();
+  });
+}

@@ -1,0 +1,18 @@
+/** The running Caduceus version, read once from package.json (engine ranges are checked against it). */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'caduceus') return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('caduceus: package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export const PACKAGE_ROOT = findRoot();
+export const CADUCEUS_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
