@@ -44,7 +44,9 @@ export interface BuildResult {
   bytes: number;
 }
 
-const SDK_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'index.js');
+const SDK_DIR = dirname(fileURLToPath(import.meta.url));
+/** The describe pass uses the real SDK (zod); the sandbox bundle uses the lean runtime entry. */
+const SDK_ENTRY = { describe: join(SDK_DIR, 'index.js'), runtime: join(SDK_DIR, 'runtime.js') };
 
 export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const manifestFile = join(dir, MANIFEST_FILE);
@@ -55,42 +57,9 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   const source = parseManifestText(sourceText, manifestFile);
   const entry = join(dir, opts.entry ?? 'src/index.ts');
   const outfile = join(dir, source.main);
-  const blocked: string[] = [];
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'iife',
-    globalName: '__caduceusPlugin',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    target: 'es2022',
-    minify: opts.minify ?? true,
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-    plugins: [{
-      name: 'caduceus-sandbox',
-      setup(b) {
-        b.onResolve({ filter: /^caduceus\/sdk$/ }, () => ({ path: SDK_ENTRY }));
-        b.onResolve({ filter: /.*/ }, (args) => {
-          const bare = args.path.replace(/^node:/, '');
-          if (args.path.startsWith('node:') || builtinModules.includes(bare)) {
-            blocked.push(`${args.importer ? relative(dir, args.importer) : '?'} imports '${args.path}': it cannot run in the sandbox; use ${SANDBOX_ALTERNATIVE[bare.split('/')[0]!] ?? SANDBOX_ALTERNATIVE[bare] ?? 'the host API in caduceus/sdk'}`);
-            return { path: args.path, external: true };
-          }
-          return undefined;
-        });
-      },
-    }],
-  }).catch((err: esbuild.BuildFailure) => {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${source.id}' failed to bundle: ${err.errors?.map((e) => e.text).join('; ') ?? err.message}`, { plugin: source.id });
-  });
-  if (blocked.length) {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${source.id}' cannot be sandboxed: ${blocked.join('; ')}.`, { plugin: source.id, details: { blocked } });
-  }
-  const code = result.outputFiles[0]!.text;
-  const described = describeBundle(source.id, code);
+  const describeCode = await bundle(dir, source.id, entry, outfile, 'describe', opts.minify ?? true);
+  const code = await bundle(dir, source.id, entry, outfile, 'runtime', opts.minify ?? true);
+  const described = describeBundle(source.id, describeCode);
   const manifestObj = JSON.parse(sourceText) as Record<string, unknown>;
   const contributes = (manifestObj.contributes ?? {}) as Record<string, unknown>;
   contributes.tools = described.tools;
@@ -112,6 +81,44 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
     if (manifestChanged) writeFileSync(manifestFile, nextText);
   }
   return { manifest, bundleFile: outfile, integrity: integrityOf(code), manifestChanged, bytes: Buffer.byteLength(code) };
+}
+
+async function bundle(dir: string, id: string, entry: string, outfile: string, mode: 'describe' | 'runtime', minify: boolean): Promise<string> {
+  const blocked: string[] = [];
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'iife',
+    globalName: '__caduceusPlugin',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    minify: minify,
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
+    plugins: [{
+      name: 'caduceus-sandbox',
+      setup(b) {
+        b.onResolve({ filter: /^caduceus\/sdk$/ }, () => ({ path: SDK_ENTRY[mode] }));
+        b.onResolve({ filter: /.*/ }, (args) => {
+          const bare = args.path.replace(/^node:/, '');
+          if (args.path.startsWith('node:') || builtinModules.includes(bare)) {
+            blocked.push(`${args.importer ? relative(dir, args.importer) : '?'} imports '${args.path}': it cannot run in the sandbox; use ${SANDBOX_ALTERNATIVE[bare.split('/')[0]!] ?? SANDBOX_ALTERNATIVE[bare] ?? 'the host API in caduceus/sdk'}`);
+            return { path: args.path, external: true };
+          }
+          return undefined;
+        });
+      },
+    }],
+  }).catch((err: esbuild.BuildFailure) => {
+    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' failed to bundle: ${err.errors?.map((e) => e.text).join('; ') ?? err.message}`, { plugin: id });
+  });
+  if (blocked.length) {
+    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' cannot be sandboxed: ${blocked.join('; ')}.`, { plugin: id, details: { blocked } });
+  }
+  return result.outputFiles[0]!.text;
 }
 
 /** Evaluates the bundle in a throwaway context to read its definitions; no plugin handler runs. */
