@@ -31,7 +31,7 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
     const failed = (err: unknown): CaduceusError => {
       const e = err instanceof CaduceusError
         ? (err.code === 'CAD_ERR_SANDBOX_TIMEOUT'
-          ? new CaduceusError('CAD_ERR_HOOK_TIMEOUT', `Plugin '${id}' hook '${h.name}' did not answer within ${HOOK_TIMEOUT_MS} ms. ${err.message}`, { plugin: id, hook: h.name })
+          ? new CaduceusError('CAD_ERR_HOOK_TIMEOUT', `Plugin '${id}' hook '${h.name}' did not answer within ${HOOK_TIMEOUT_MS} ms; its isolate was disposed. Make the handler answer sooner.`, { plugin: id, hook: h.name })
           : err)
         : new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' hook '${h.name}' failed: ${String(err)}`, { plugin: id, hook: h.name });
       k.audit({ ts: Date.now(), kind: 'hook.error', plugin: id, outcome: 'error', code: e.code, detail: { hook: h.name, message: e.message.slice(0, 500) } });
@@ -45,7 +45,7 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
             return toVerdict(await call(info), id);
           } catch (err) {
             const e = failed(err);
-            return { verdict: 'deny', reason: `guard '${id}' failed, so the call is denied (fail closed): ${e.message}` };
+            return { verdict: 'deny', reason: `guard '${id}' failed (${e.code}), so the call is denied (fail closed): ${e.message}` };
           }
         });
         break;

@@ -1,0 +1,110 @@
+/**
+ * Hook contracts through the public kernel API: stages order taps whatever the install order, plugin
+ * taps are named and lazily activated, beforeToolCall fails closed on a hanging or throwing guard,
+ * resolveTools may drop tools but never invent one, and a plugin that registers more than its manifest
+ * declares is refused at enable.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ROOT, buildFixture, copyFixture, tempDir } from '../helpers/cli.js';
+
+const api = await import(join(ROOT, 'dist/core/index.js'));
+
+async function kernelWith(fixtures: string[]) {
+  const home = tempDir('cad-hooks-');
+  const k = new api.Kernel({ home, bundledDir: join(ROOT, 'plugins') });
+  await api.installPlugin(k, join(ROOT, 'examples/hello'));
+  await api.enablePlugin(k, 'hello', { yes: true });
+  for (const f of fixtures) {
+    const dir = copyFixture(f);
+    await buildFixture(dir);
+    await api.installPlugin(k, dir);
+    await api.enablePlugin(k, f, { yes: true });
+  }
+  return k;
+}
+
+describe('hook stages and waterfalls', () => {
+  let k: any;
+  beforeAll(async () => {
+    // AUDIT-stage plugin installed first: order must come from stages, not registration order.
+    k = await kernelWith(['guard-audit', 'guard-first']);
+  });
+  afterAll(() => k?.close());
+
+  it('runs afterToolCall taps GUARD before AUDIT regardless of install order', async () => {
+    const r = await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' });
+    expect(r).toMatchObject({ ok: true, result: { greeting: 'Hello, Ada![guard][audit]' } });
+  });
+
+  it('names each tap after its plugin (the kernel names taps, not the plugin)', () => {
+    const names = k.hooks.afterToolCall.taps.map((t: { name: string; stage: number }) => [t.name, t.stage]);
+    expect(names).toEqual(expect.arrayContaining([['plugin:guard-first', -100], ['plugin:guard-audit', 100]]));
+    expect(Object.isFrozen(k.hooks)).toBe(true);
+  });
+
+  it('lets resolveTools drop tools but never add one', async () => {
+    const visible = (await k.resolveToolsForModel()).map((t: { name: string }) => t.name);
+    expect(visible).toContain('hello_greet');
+    expect(visible).not.toContain('hello_count');
+    expect(visible).not.toContain('invented_tool');
+  });
+
+  it('never shows a model a tool that cannot run', async () => {
+    await api.revokePermissions(k, 'hello', ['kv']);
+    await api.disablePlugin(k, 'guard-first');
+    const tools = await k.resolveToolsForModel();
+    expect(tools.map((t: { name: string }) => t.name)).toEqual(['hello_greet']);
+    const all = k.listTools();
+    expect(all.find((t: { name: string }) => t.name === 'hello_count')).toMatchObject({ status: 'unavailable', fix: 'caduceus plugins grant hello kv' });
+  });
+});
+
+describe('beforeToolCall fails closed', () => {
+  it('denies the call when a guard throws, and audits it', async () => {
+    const k = await kernelWith(['guard-throw']);
+    try {
+      const r = await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' });
+      expect(r.ok).toBe(false);
+      expect(r.error.code).toBe('CAD_ERR_TOOL_DENIED');
+      expect(r.error.message).toContain("guard 'guard-throw' failed");
+      expect(r.error.message).toContain('guard exploded');
+      const rows = k.store.tailAudit(20);
+      expect(rows.find((x: any) => x.kind === 'tool.call' && x.tool === 'hello_greet')).toMatchObject({ outcome: 'denied', code: 'CAD_ERR_TOOL_DENIED' });
+      expect(rows.find((x: any) => x.kind === 'hook.error')).toMatchObject({ plugin: 'guard-throw', code: 'CAD_ERR_HOOK_FAILED' });
+      // The guard lets other tools through, and the plugin that threw is still serving.
+      expect((await k.callTool('hello_count', { name: 'Ada' }, { caller: 'operator' })).ok).toBe(true);
+    } finally {
+      await k.close();
+    }
+  });
+
+  it('denies the call when a guard never answers (hook timeout)', async () => {
+    const k = await kernelWith(['guard-hang']);
+    try {
+      const r = await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' });
+      expect(r.ok).toBe(false);
+      expect(r.error.code).toBe('CAD_ERR_TOOL_DENIED');
+      expect(r.error.message).toContain('CAD_ERR_HOOK_TIMEOUT');
+      expect(k.store.tailAudit(20).some((x: any) => x.kind === 'hook.error' && x.code === 'CAD_ERR_HOOK_TIMEOUT' && x.plugin === 'guard-hang')).toBe(true);
+    } finally {
+      await k.close();
+    }
+  });
+});
+
+describe('declared vs registered capabilities', () => {
+  it('refuses to enable a plugin whose code registers an undeclared tool, leaving it disabled', async () => {
+    const k = await kernelWith([]);
+    try {
+      await api.installPlugin(k, join(ROOT, 'test/fixtures/plugins/undeclared-tool'));
+      await expect(api.enablePlugin(k, 'undeclared-tool', { yes: true })).rejects.toMatchObject({
+        code: 'CAD_ERR_REGISTRY_UNDECLARED', plugin: 'undeclared-tool', message: expect.stringContaining("'sneaky_tool'"),
+      });
+      expect(k.plugin('undeclared-tool').enabled).toBe(false);
+      expect((await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' })).ok).toBe(true);
+    } finally {
+      await k.close();
+    }
+  });
+});
