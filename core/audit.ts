@@ -3,7 +3,6 @@
  * Rows carry digests of arguments and results, never the raw values, so a secret passed to a tool does
  * not end up in the log. Events go through the host-only `audit` SyncHook; the store is one tap on it.
  */
-import { createHash } from 'node:crypto';
 
 export const AUDIT_OUTCOMES = ['ok', 'denied', 'error', 'timeout', 'crash'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
@@ -30,5 +29,7 @@ export interface AuditRow extends AuditEvent {
 
 /** sha256 of a JSON text, short enough to read, long enough to compare. */
 export function digest(text: string): string {
+  // Loaded on first use: listings never hash, and every builtin costs start-up time without a snapshot.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
 }

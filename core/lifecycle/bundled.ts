@@ -4,9 +4,8 @@
  * bundled plugins that ask to be on by default start enabled with their requested permissions granted
  * (they ship with Caduceus itself); every other one is opt-in. The operator's later choices stick.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Kernel } from '../kernel.js';
 import type { Manifest } from '../manifest/schema.js';
 
@@ -20,10 +19,11 @@ export interface BundledIndex {
 export function syncBundled(k: Kernel, bundledDir: string): void {
   const file = join(bundledDir, BUNDLED_INDEX);
   if (!existsSync(file)) return;
-  const text = readFileSync(file, 'utf8');
-  const hash = createHash('sha256').update(bundledDir).update('\0').update(text).digest('hex');
+  // A cheap fingerprint (path, size, mtime): this runs on every CLI start, listings included.
+  const st = statSync(file);
+  const hash = `${bundledDir}\0${st.size}\0${st.mtimeMs}`;
   if (k.store.getMeta('bundled.hash') === hash) return;
-  const index = JSON.parse(text) as BundledIndex;
+  const index = JSON.parse(readFileSync(file, 'utf8')) as BundledIndex;
   const store = k.store;
   store.db.transaction(() => {
     const seen = new Set<string>();

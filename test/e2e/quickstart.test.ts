@@ -51,6 +51,15 @@ describe('quickstart through the caduceus CLI', () => {
     expect(human.stdout).toMatch(/hello_greet\s+hello\s+available/);
   });
 
+  it('lists plugins and tools from manifests only, starting no isolate', () => {
+    const loads = () => home.run(['audit', 'tail', '-n', '1000', '--json']).json<any[]>().filter((x) => x.kind === 'plugin.load').length;
+    const before = loads();
+    expect(home.run(['tools', 'list']).code).toBe(0);
+    expect(home.run(['tools', 'list', '--json']).code).toBe(0);
+    expect(home.run(['plugins', 'list']).code).toBe(0);
+    expect(loads()).toBe(before);
+  });
+
   it('calls hello_greet in a sandbox and returns a greeting with the name', () => {
     const r = home.run(['tools', 'call', 'hello_greet', '{"name":"Ada"}', '--json']);
     expect(r.code, r.stderr).toBe(0);
