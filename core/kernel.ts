@@ -196,6 +196,12 @@ export class Kernel {
     return pending;
   }
 
+  /** The running supervisor of a plugin, if it is active and not struck out (no activation). */
+  activeRuntime(id: string): Supervisor | undefined {
+    const rt = this.runtimes.get(id);
+    return rt && !rt.strikeError ? rt : undefined;
+  }
+
   isActive(id: string): boolean {
     return this.runtimes.has(id);
   }

@@ -23,7 +23,7 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
   for (const h of m.contributes.hooks) {
     const options = { name: `plugin:${id}`, stage: STAGE[h.stage] };
     const call = async (payload: unknown): Promise<unknown> => {
-      const rt = await k.activate(id);
+      const rt = k.activeRuntime(id) ?? await k.activate(id);
       return rt.invoke('hook', h.name, JSON.stringify(payload), {
         timeoutMs: HOOK_TIMEOUT_MS, maxBytes: HOOK_MAX_BYTES, thrownCode: 'CAD_ERR_HOOK_FAILED', hook: h.name,
       });

@@ -153,16 +153,35 @@ export function prelude(
     // Bail hooks stop at the first answer; waterfalls thread the value; notifications call everyone.
     const bail = name === 'beforeToolCall' || name === 'pluginLoad';
     const waterfall = name === 'resolveTools' || name === 'afterToolCall';
-    const run = async (): Promise<unknown> => {
-      let value = payload;
-      for (const fn of list) {
-        const out = await fn(value);
-        if (bail && out !== undefined) return out;
-        if (waterfall && out !== undefined) value = out;
+    // Synchronous handlers are answered on the spot; the first handler that returns a promise moves the
+    // rest of the chain onto the async path (settled through bridge.settle).
+    let value = payload;
+    for (let i = 0; i < list.length; i++) {
+      let out: unknown;
+      try {
+        out = list[i]!(value);
+      } catch (e) {
+        return encodeErr(e);
       }
-      return bail ? undefined : waterfall ? value : null;
-    };
-    return settleLater(id, run(), maxChars);
+      if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
+        const rest = list.slice(i + 1);
+        const finish = async (): Promise<unknown> => {
+          let v: unknown = await out;
+          if (bail && v !== undefined) return v;
+          if (waterfall && v !== undefined) value = v;
+          for (const fn of rest) {
+            v = await fn(value);
+            if (bail && v !== undefined) return v;
+            if (waterfall && v !== undefined) value = v;
+          }
+          return bail ? undefined : waterfall ? value : null;
+        };
+        return settleLater(id, finish(), maxChars);
+      }
+      if (bail && out !== undefined) return encodeOk(out, maxChars);
+      if (waterfall && out !== undefined) value = out;
+    }
+    return encodeOk(bail ? undefined : waterfall ? value : null, maxChars);
   }
 
   return {

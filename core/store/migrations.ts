@@ -42,6 +42,5 @@ export const MIGRATIONS: readonly string[] = [
      result_digest TEXT,
      detail TEXT
    );
-   CREATE INDEX audit_plugin ON audit (plugin, seq);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
