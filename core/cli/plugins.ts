@@ -59,7 +59,7 @@ export async function install(source: string, opts: JsonOpt): Promise<number> {
   return withKernel(async (k) => {
     const r = await installPlugin(k, source, opts.json ? () => undefined : progress);
     if (opts.json) { printJson({ ok: true, ...r }); return EXIT.OK; }
-    const verb = r.previousVersion === undefined ? 'installed' : `upgraded from ${r.previousVersion} to`;
+    const verb = r.previousVersion === undefined ? 'installed' : r.previousVersion === r.version ? 'reinstalled' : `upgraded from ${r.previousVersion} to`;
     console.log(`${c.green('✓')} ${verb} ${r.id}@${r.version} (${r.integrity})`);
     if (!r.enabled) console.log(`  enable it with: caduceus plugins enable ${r.id}`);
     else if (r.newPermissions.length) console.log(`  the new version requests ${r.newPermissions.join(', ')}, not granted: caduceus plugins grant ${r.id} ${r.newPermissions.join(' ')}`);

@@ -20,9 +20,17 @@ describe('plugin lifecycle through the CLI', () => {
   const greet = () => home.run(['tools', 'call', 'hello_greet', '{"name":"Ada"}', '--json']);
   const tool = (name: string) => home.run(['tools', 'list', '--json']).json<any[]>().find((t) => t.name === name);
 
-  it('lists the bundled tool-policy guard as enabled by default', () => {
+  it('discovers bundled plugins: the tool-policy guard enabled by default, clock opt-in', () => {
     const plugins = home.run(['plugins', 'list', '--json']).json<any[]>();
     expect(plugins.find((p) => p.id === 'tool-policy')).toMatchObject({ bundled: true, enabled: true });
+    expect(plugins.find((p) => p.id === 'clock')).toMatchObject({ bundled: true, enabled: false });
+    expect(home.run(['tools', 'list', '--json']).json<any[]>().find((t) => t.name === 'clock_now').status).toBe('disabled');
+    // It requests no permissions, so enabling needs no consent.
+    expect(home.run(['plugins', 'enable', 'clock']).code).toBe(0);
+    const now = home.run(['tools', 'call', 'clock_now', '{"timeZone":"Asia/Kolkata"}', '--json']).json();
+    expect(now.result).toMatchObject({ timeZone: 'Asia/Kolkata', offset: '+05:30' });
+    expect(Math.abs(now.result.unixMs - Date.now())).toBeLessThan(60_000);
+    expect(home.run(['plugins', 'disable', 'clock']).code).toBe(0);
   });
 
   it('disable makes tools disabled and calls fail with the fix; enable brings them back', () => {
@@ -73,7 +81,7 @@ describe('plugin lifecycle through the CLI', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const d = r.json();
     expect(d.ok).toBe(true);
-    expect(d.plugins.map((p: any) => p.plugin).sort()).toEqual(['hello', 'tool-policy']);
+    expect(d.plugins.map((p: any) => p.plugin).sort()).toEqual(['clock', 'hello', 'tool-policy']);
     expect(home.run(['doctor']).stdout).toContain('All checks passed.');
   });
 
@@ -110,7 +118,7 @@ describe('plugin lifecycle through the CLI', () => {
     const r = home.run(['plugins', 'remove', 'hello', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(home.dir, 'plugins/hello'))).toBe(false);
-    expect(home.run(['plugins', 'list', '--json']).json<any[]>().map((p) => p.id)).toEqual(['tool-policy']);
+    expect(home.run(['plugins', 'list', '--json']).json<any[]>().map((p) => p.id)).toEqual(['clock', 'tool-policy']);
     expect(home.run(['tools', 'call', 'hello_greet', '{"name":"Ada"}', '--json']).json().error.code).toBe('CAD_ERR_TOOL_NOT_FOUND');
     // reinstalling starts from a clean slate: no grants, no kv
     home.run(['plugins', 'install', 'examples/hello']);
