@@ -10,8 +10,9 @@ import { homedir } from 'node:os';
 import { CaduceusError } from './errors.js';
 import { createHooks, type Hooks } from './hooks.js';
 import { Store, type PluginRow } from './store/store.js';
+import { AuditLog } from './store/audit-log.js';
 import { buildRegistry, type PluginRecord, type Registry, type ToolView } from './registry.js';
-import type { AuditEvent } from './audit.js';
+import type { AuditEvent, AuditRow } from './audit.js';
 import type { Manifest } from './manifest/schema.js';
 import type { Supervisor, StrikePolicy } from './sandbox/supervisor.js';
 import { tapPluginHooks } from './plugin-taps.js';
@@ -44,6 +45,7 @@ export function defaultHome(): string {
 export class Kernel {
   readonly hooks: Hooks = createHooks();
   readonly store: Store;
+  private readonly auditLog: AuditLog;
   readonly home: string;
   readonly workspace: string;
   readonly version = CADUCEUS_VERSION;
@@ -66,7 +68,8 @@ export class Kernel {
     });
     mkdirSync(this.home, { recursive: true });
     this.store = new Store(join(this.home, 'caduceus.db'));
-    this.hooks.audit.tap(TAP, (e) => this.store.appendAudit(e));
+    this.auditLog = new AuditLog(this.store, join(this.home, 'audit-journal'));
+    this.hooks.audit.tap(TAP, (e) => this.auditLog.append(e));
     if (opts.bundledDir) syncBundled(this, opts.bundledDir);
     for (const r of this.plugins()) if (r.enabled) this.tapHooksOf(r.manifest);
   }
@@ -87,6 +90,12 @@ export class Kernel {
   /** Emits an audit event through the host-only audit hook. */
   audit(e: AuditEvent): void {
     this.hooks.audit.call(e);
+  }
+
+  /** The newest audit rows, oldest first; includes events of this process not yet batched. */
+  tailAudit(limit: number, filter: { plugin?: string; kind?: string } = {}): AuditRow[] {
+    this.auditLog.flush();
+    return this.store.tailAudit(limit, filter);
   }
 
   /** Installed plugins with their stored (validated) manifests and grants. Starts nothing. */
@@ -202,6 +211,11 @@ export class Kernel {
     return rt && !rt.strikeError ? rt : undefined;
   }
 
+  /** Why a plugin is struck out for this run (CAD_ERR_PLUGIN_STRUCK_OUT), or undefined. */
+  strikeErrorOf(id: string): CaduceusError | undefined {
+    return this.runtimes.get(id)?.strikeError;
+  }
+
   isActive(id: string): boolean {
     return this.runtimes.has(id);
   }
@@ -236,6 +250,7 @@ export class Kernel {
     for (const [id, rt] of this.runtimes) for (const c of rt.pendingCalls()) unsettled.push(`plugin '${id}' ${c}`);
     for (const id of [...this.runtimes.keys()]) await this.deactivate(id, 'kernel closed');
     this.closed = true;
+    this.auditLog.close();
     this.store.close();
     return { unsettled };
   }

@@ -9,7 +9,7 @@ export async function tail(opts: { json?: boolean; lines: string; plugin?: strin
     throw new CaduceusError('CAD_ERR_CLI_USAGE', `-n ${JSON.stringify(opts.lines)} is not a row count; use a whole number from 1 to 100000.`);
   }
   return withKernel(async (k) => {
-    const rows = k.store.tailAudit(n, { ...(opts.plugin ? { plugin: opts.plugin } : {}), ...(opts.kind ? { kind: opts.kind } : {}) });
+    const rows = k.tailAudit(n, { ...(opts.plugin ? { plugin: opts.plugin } : {}), ...(opts.kind ? { kind: opts.kind } : {}) });
     if (opts.json) { printJson(rows); return EXIT.OK; }
     if (rows.length === 0) { console.log('The audit log is empty.'); return EXIT.OK; }
     console.log(table(rows.map((r) => [

@@ -69,7 +69,7 @@ describe('beforeToolCall fails closed', () => {
       expect(r.error.code).toBe('CAD_ERR_TOOL_DENIED');
       expect(r.error.message).toContain("guard 'guard-throw' failed");
       expect(r.error.message).toContain('guard exploded');
-      const rows = k.store.tailAudit(20);
+      const rows = k.tailAudit(20);
       expect(rows.find((x: any) => x.kind === 'tool.call' && x.tool === 'hello_greet')).toMatchObject({ outcome: 'denied', code: 'CAD_ERR_TOOL_DENIED' });
       expect(rows.find((x: any) => x.kind === 'hook.error')).toMatchObject({ plugin: 'guard-throw', code: 'CAD_ERR_HOOK_FAILED' });
       // The guard lets other tools through, and the plugin that threw is still serving.
@@ -86,7 +86,7 @@ describe('beforeToolCall fails closed', () => {
       expect(r.ok).toBe(false);
       expect(r.error.code).toBe('CAD_ERR_TOOL_DENIED');
       expect(r.error.message).toContain('CAD_ERR_HOOK_TIMEOUT');
-      expect(k.store.tailAudit(20).some((x: any) => x.kind === 'hook.error' && x.code === 'CAD_ERR_HOOK_TIMEOUT' && x.plugin === 'guard-hang')).toBe(true);
+      expect(k.tailAudit(20).some((x: any) => x.kind === 'hook.error' && x.code === 'CAD_ERR_HOOK_TIMEOUT' && x.plugin === 'guard-hang')).toBe(true);
     } finally {
       await k.close();
     }

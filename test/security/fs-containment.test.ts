@@ -82,7 +82,7 @@ describe('fs syscall containment', () => {
   });
 
   it('writes an audit row for each refusal', () => {
-    const denied = k.store.tailAudit(200, { kind: 'syscall.denied' });
+    const denied = k.tailAudit(200, { kind: 'syscall.denied' });
     const codes = new Set(denied.map((r: any) => r.code));
     expect(codes).toEqual(new Set(['CAD_ERR_FS_OUTSIDE_ROOT', 'CAD_ERR_FS_PROTECTED', 'CAD_ERR_PERMISSION_DENIED']));
     expect(denied.every((r: any) => r.plugin === 'files-probe')).toBe(true);
