@@ -46,7 +46,6 @@ export const ERRORS = {
   CAD_ERR_SANDBOX_CRASHED: { meaning: 'The plugin isolate died; it restarts with backoff.', fix: 'Read `caduceus audit tail` for the cause.' },
   CAD_ERR_SANDBOX_RESULT_TOO_LARGE: { meaning: 'A tool result exceeded the descriptor maxResultBytes and was refused.', fix: 'Return less data, or raise maxResultBytes in the tool descriptor.' },
   CAD_ERR_SANDBOX_PROTOCOL: { meaning: 'The isolate answered something the kernel did not ask for or cannot read.', fix: 'Build the plugin with the Caduceus SDK; do not call kernel bridge functions directly.' },
-  CAD_ERR_SANDBOX_BACKOFF: { meaning: 'The plugin is restarting after a failure and refuses calls until its backoff ends.', fix: 'Retry after the delay shown.' },
   // tools
   CAD_ERR_TOOL_NOT_FOUND: { meaning: 'No enabled plugin contributes a tool with that name.', fix: 'Run `caduceus tools list` to see tool names.' },
   CAD_ERR_TOOL_UNAVAILABLE: { meaning: 'The tool exists but cannot run here now (see its status reason).', fix: 'Follow the fix shown by `caduceus doctor`.' },
@@ -68,6 +67,10 @@ export const ERRORS = {
   CAD_ERR_FS_PROTECTED: { meaning: 'The path is a credential or Caduceus store file that plugins may never write.', fix: 'Write somewhere else.' },
   CAD_ERR_FS_FAILED: { meaning: 'The file operation failed (not found, not a file, too large).', fix: 'Check the path; the message says what failed.' },
   CAD_ERR_KV_LIMIT: { meaning: 'A kv key or value exceeded its size limit.', fix: 'Keys are at most 512 bytes, values at most 1 MiB.' },
+  // build (caduceus plugin build)
+  CAD_ERR_BUILD_BUNDLE: { meaning: 'The plugin source could not be bundled, or the bundle does not export a plugin made with definePlugin/defineTool.', fix: 'Fix the error esbuild or the loader reports; the entry must `export default definePlugin(...)`.' },
+  CAD_ERR_BUILD_UNSANDBOXABLE: { meaning: 'The plugin imports a Node module (fs, child_process, …) that cannot run in the sandbox.', fix: 'Use the host API the message names (ctx.fs, ctx.fetch, ctx.env) instead of the Node module.' },
+  CAD_ERR_BUILD_STALE: { meaning: '`caduceus plugin build --check` found the manifest out of date with the code.', fix: 'Run `caduceus plugin build` and commit the regenerated caduceus.plugin.json.' },
   // config, store, cli
   CAD_ERR_CONFIG_INVALID: { meaning: 'The Caduceus config file or a plugin config is invalid.', fix: 'Fix the named field in $CADUCEUS_HOME/config.json.' },
   CAD_ERR_STORE_VERSION: { meaning: 'The store was written by a newer Caduceus.', fix: 'Upgrade Caduceus, or point CADUCEUS_HOME at another folder.' },

@@ -2,7 +2,7 @@
  * The kernel: owns the store, the frozen hooks object, the registry view of enabled plugins and one
  * supervisor per active plugin. It knows nothing about any particular plugin. Opening a kernel reads
  * manifests from the store and starts no isolate; a plugin starts when one of its tools is called or one
- * of its declared hooks fires (or at open, for `activation: "eager"`).
+ * of its declared hooks fires.
  */
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { Supervisor, StrikePolicy } from './sandbox/supervisor.js';
 import { tapPluginHooks } from './plugin-taps.js';
 import { runToolCall, type CallOptions, type ToolCallResult } from './pipeline.js';
 import { CADUCEUS_VERSION } from './version.js';
+import { integrityOf } from './integrity.js';
 import { syncBundled } from './lifecycle/bundled.js';
 
 const TAP = 'core:audit-store';
@@ -121,6 +122,7 @@ export class Kernel {
 
   /** Call after any change to installed plugins, grants or enable state. */
   invalidate(): void {
+    this.intact.clear();
     this.records = undefined;
     this.registry = undefined;
   }
@@ -169,9 +171,30 @@ export class Kernel {
    * resolveTools waterfall. A plugin tap may drop tools but never add one that cannot run.
    */
   async resolveToolsForModel(): Promise<ToolView[]> {
-    const visible = this.listTools().filter((t) => t.visibility === 'prompt' && (t.status === 'available' || t.status === 'degraded') && t.trustClasses.includes('model'));
+    const visible = this.listTools().filter((t) => t.visibility === 'prompt' && (t.status === 'available' || t.status === 'degraded')
+      && t.trustClasses.includes('model') && this.bundleIntact(t.plugin));
     if (!this.hooks.resolveTools.isUsed()) return visible;
     return this.hooks.resolveTools.promise(visible);
+  }
+
+  private readonly intact = new Map<string, boolean>();
+
+  /**
+   * Whether a plugin's bundle still hashes to its pinned integrity (checked once per kernel). Only the
+   * model-facing list pays for this; plain listings read manifests only, and a load checks it anyway.
+   */
+  bundleIntact(id: string): boolean {
+    let ok = this.intact.get(id);
+    if (ok === undefined) {
+      const row = this.store.getPlugin(id);
+      try {
+        ok = !!row && integrityOf(readFileSync(join(row.path, (JSON.parse(row.manifest) as Manifest).main))) === row.integrity;
+      } catch {
+        ok = false;
+      }
+      this.intact.set(id, ok);
+    }
+    return ok;
   }
 
   /** Runs one tool call through the whole pipeline; never throws for tool failures. */

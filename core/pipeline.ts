@@ -39,6 +39,12 @@ export async function runToolCall(k: Kernel, name: string, args: unknown, opts: 
     if (!view) {
       throw new CaduceusError('CAD_ERR_TOOL_NOT_FOUND', `No enabled plugin contributes a tool named ${JSON.stringify(name)}. Run \`caduceus tools list\` to see tool names.`, { tool: name });
     }
+    // A struck-out plugin's tools list as disabled; callers get the strike-out code itself, so they can
+    // tell "failed repeatedly, restart needed" from a tool that is merely not configured.
+    const struck = k.strikeErrorOf(view.plugin);
+    if (struck) {
+      throw new CaduceusError('CAD_ERR_PLUGIN_STRUCK_OUT', struck.message, { tool: name, plugin: view.plugin, details: struck.details });
+    }
     if (view.status !== 'available' && view.status !== 'degraded') {
       throw new CaduceusError('CAD_ERR_TOOL_UNAVAILABLE',
         `Tool '${name}' of plugin '${view.plugin}' is ${view.status}: ${view.reason}. Fix: ${view.fix}.`, { tool: name, plugin: view.plugin, details: { status: view.status } });

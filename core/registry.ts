@@ -75,6 +75,11 @@ function statusOf(
   p: PluginRecord, t: ToolDescriptor, byId: Map<string, PluginRecord>, facts: RuntimeFacts, conflict: string[] | undefined,
 ): Pick<ToolView, 'status' | 'reason' | 'fix'> {
   if (!p.enabled) {
+    // Enabling would fail on a missing dependency, so name that first rather than suggest the enable.
+    const unmet = unmetDependency(p, byId);
+    if (unmet) {
+      return { status: 'disabled', reason: `plugin '${p.id}' is disabled and requires ${unmet.what}`, fix: `install and enable '${unmet.dep}' ${unmet.range}, then caduceus plugins enable ${p.id}` };
+    }
     return { status: 'disabled', reason: `plugin '${p.id}' is disabled`, fix: `caduceus plugins enable ${p.id}` };
   }
   const struck = facts.struckOut(p.id);
@@ -86,16 +91,8 @@ function statusOf(
       fix: `disable one of them: caduceus plugins disable ${conflict[1]}`,
     };
   }
-  for (const [dep, range] of Object.entries(p.manifest.requires.plugins)) {
-    const d = byId.get(dep);
-    if (!d || !d.enabled || !semver.satisfies(d.version, range, { includePrerelease: true })) {
-      return {
-        status: 'missing_dependency',
-        reason: `plugin '${p.id}' requires '${dep}' ${range}, which is ${!d ? 'not installed' : !d.enabled ? 'disabled' : `at ${d.version}`}`,
-        fix: `install and enable '${dep}' ${range}`,
-      };
-    }
-  }
+  const unmet = unmetDependency(p, byId);
+  if (unmet) return { status: 'missing_dependency', reason: `plugin '${p.id}' requires ${unmet.what}`, fix: `install and enable '${unmet.dep}' ${unmet.range}` };
   const missingBin = t.availability.bins.find((b) => !hasBin(b));
   if (missingBin) return { status: 'missing_dependency', reason: `program '${missingBin}' is not on PATH`, fix: `install '${missingBin}'` };
   const granted = new Set(p.grants);
@@ -112,4 +109,15 @@ function statusOf(
   }
   if (facts.inBackoff(p.id)) return { status: 'degraded', reason: `plugin '${p.id}' is restarting after a failure`, fix: 'retry shortly' };
   return { status: 'available' };
+}
+
+/** The first requires.plugins entry that is not installed, not enabled or at a version outside its range. */
+function unmetDependency(p: PluginRecord, byId: Map<string, PluginRecord>): { dep: string; range: string; what: string } | undefined {
+  for (const [dep, range] of Object.entries(p.manifest.requires.plugins)) {
+    const d = byId.get(dep);
+    if (!d || !d.enabled || !semver.satisfies(d.version, range, { includePrerelease: true })) {
+      return { dep, range, what: `'${dep}' ${range}, which is ${!d ? 'not installed' : !d.enabled ? 'disabled' : `at ${d.version}`}` };
+    }
+  }
+  return undefined;
 }

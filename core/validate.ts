@@ -32,7 +32,7 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
   const e = errors?.[0];
   if (!e) return 'does not match the schema';
   const where = e.instancePath ? `field '${e.instancePath.slice(1).replace(/\//g, '.')}'` : 'the arguments';
-  if (e.keyword === 'required') return `${where} is missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
-  if (e.keyword === 'additionalProperties') return `${where} has unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  if (e.keyword === 'required') return `${where} ${e.instancePath ? 'is' : 'are'} missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
+  if (e.keyword === 'additionalProperties') return `${where} ${e.instancePath ? 'has' : 'have'} unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }

@@ -51,7 +51,7 @@ const SDK_ENTRY = { describe: join(SDK_DIR, 'index.js'), runtime: join(SDK_DIR, 
 export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const manifestFile = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestFile)) {
-    throw new CaduceusError('CAD_ERR_MANIFEST_NOT_FOUND', `No ${MANIFEST_FILE} in '${dir}'. Create one (\`caduceus plugin new\` scaffolds it).`);
+    throw new CaduceusError('CAD_ERR_MANIFEST_NOT_FOUND', `No ${MANIFEST_FILE} in '${dir}'. Create one: examples/hello/caduceus.plugin.json is a small example and manifests/plugin-manifest.v1.schema.json the schema.`);
   }
   const sourceText = readFileSync(manifestFile, 'utf8');
   const source = parseManifestText(sourceText, manifestFile);
@@ -73,7 +73,7 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   const manifestChanged = nextText !== sourceText;
   if (opts.check) {
     if (manifestChanged) {
-      throw new CaduceusError('CAD_ERR_REGISTRY_MISSING', `Plugin '${source.id}' manifest is out of date with its code. Run \`caduceus plugin build\` in '${dir}'.`, { plugin: source.id });
+      throw new CaduceusError('CAD_ERR_BUILD_STALE', `Plugin '${source.id}' manifest is out of date with its code. Run \`caduceus plugin build\` in '${dir}'.`, { plugin: source.id });
     }
   } else {
     mkdirSync(dirname(outfile), { recursive: true });
@@ -113,10 +113,10 @@ async function bundle(dir: string, id: string, entry: string, outfile: string, m
       },
     }],
   }).catch((err: esbuild.BuildFailure) => {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' failed to bundle: ${err.errors?.map((e) => e.text).join('; ') ?? err.message}`, { plugin: id });
+    throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' failed to bundle: ${err.errors?.map((e) => e.text).join('; ') ?? err.message}`, { plugin: id });
   });
   if (blocked.length) {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' cannot be sandboxed: ${blocked.join('; ')}.`, { plugin: id, details: { blocked } });
+    throw new CaduceusError('CAD_ERR_BUILD_UNSANDBOXABLE', `Plugin '${id}' cannot be sandboxed: ${blocked.join('; ')}.`, { plugin: id, details: { blocked } });
   }
   return result.outputFiles[0]!.text;
 }
@@ -127,15 +127,15 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
   try {
     runInNewContext(`${code}\n;globalThis.__out = __caduceusPlugin;`, sandbox, { timeout: 5000, filename: `${id}.bundle.js` });
   } catch (err) {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
+    throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
   }
   const mod = sandbox.__out as { default?: { tools?: { describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string }> } } | undefined;
   const def = mod?.default;
   if (!def || !Array.isArray(def.tools)) {
-    throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
+    throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
   }
   const tools = def.tools.map((t) => {
-    if (typeof t.describe !== 'function') throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' has a tool not made with defineTool().`, { plugin: id });
+    if (typeof t.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a tool not made with defineTool().`, { plugin: id });
     return JSON.parse(JSON.stringify(t.describe())) as Record<string, unknown>;
   });
   const hooks = Object.entries(def.hooks ?? {}).map(([name, h]) => ({ name, stage: h?.stage ?? 'DEFAULT' }));

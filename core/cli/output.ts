@@ -31,12 +31,15 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints a failure; coded errors show their code and (for --json) go to stdout as an object. */
+/**
+ * Prints a failure; coded errors show their code and (for --json) go to stdout as an object. A
+ * CAD_ERR_CLI_USAGE exits 2 like the usage errors the argument parser catches; other coded errors exit 1.
+ */
 export function printError(err: unknown, json: boolean): number {
   if (isCoded(err)) {
     if (json) printJson({ ok: false, error: { code: err.code, message: err.message, plugin: err.plugin, tool: err.tool } });
     process.stderr.write(`${c.red('error')} ${err.code}: ${err.message}\n`);
-    return EXIT.FAILURE;
+    return err.code === 'CAD_ERR_CLI_USAGE' ? EXIT.USAGE : EXIT.FAILURE;
   }
   const e = err as Error;
   process.stderr.write(`${c.red('internal error')}: ${e?.stack ?? String(err)}\nThis is a bug in Caduceus; please report it.\n`);

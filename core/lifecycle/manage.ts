@@ -4,7 +4,7 @@
  * transaction, and writes an audit row.
  */
 import { rmSync } from 'node:fs';
-import { CaduceusError } from '../errors.js';
+import { CaduceusError, fixFor } from '../errors.js';
 import { describePermission, parsePermission } from '../permissions.js';
 import { orderByDependencies, type DependencyNode } from '../manifest/load.js';
 import type { Kernel } from '../kernel.js';
@@ -42,16 +42,19 @@ export async function enablePlugin(k: Kernel, id: string, consent: Consent): Pro
     }
   }
   const missing = m.permissions.filter((p) => !record.grants.includes(p));
-  if (missing.length > 0 && !consent.yes) {
-    const listed = missing.map((p) => ({ permission: p, meaning: meaning(p) }));
+  // Hooks are capabilities too: a beforeToolCall tap sees every call, an afterToolCall tap can rewrite
+  // every result. They are shown and consented to with the permissions, every time a plugin is enabled.
+  const hooks = m.contributes.hooks.map((h) => ({ permission: `hook:${h.name}`, meaning: HOOK_MEANING[h.name] ?? h.name }));
+  if ((missing.length > 0 || hooks.length > 0) && !consent.yes) {
+    const listed = [...missing.map((p) => ({ permission: p, meaning: meaning(p) })), ...hooks];
     const ok = consent.ask ? await consent.ask(id, listed) : false;
     if (!ok) {
       k.audit({ ts: Date.now(), kind: 'plugin.enable', plugin: id, outcome: 'denied', code: 'CAD_ERR_PERMISSION_CONSENT_REQUIRED', detail: { requested: missing, asked: !!consent.ask } });
       throw new CaduceusError('CAD_ERR_PERMISSION_CONSENT_REQUIRED',
         consent.ask
-          ? `Plugin '${id}' was not enabled: consent to ${missing.join(', ')} was refused. Nothing was granted.`
-          : `Plugin '${id}' requests ${missing.join(', ')} and nothing could ask for consent, so nothing was granted. Re-run with --yes to grant them, or in a terminal to be asked.`,
-        { plugin: id, details: { requested: missing } });
+          ? `Plugin '${id}' was not enabled: consent to ${listed.map((l) => l.permission).join(', ')} was refused. Nothing was granted.`
+          : `Plugin '${id}' asks for ${listed.map((l) => l.permission).join(', ')} and nothing could ask for consent, so nothing was granted. Re-run with --yes to grant them, or in a terminal to be asked.`,
+        { plugin: id, details: { requested: listed.map((l) => l.permission) } });
     }
   }
   k.store.db.transaction(() => {
@@ -75,6 +78,16 @@ export async function enablePlugin(k: Kernel, id: string, consent: Consent): Pro
   for (const p of missing) k.audit({ ts: Date.now(), kind: 'plugin.grant', plugin: id, outcome: 'ok', detail: { permission: p } });
   return { id, granted: [...record.grants, ...missing], alreadyEnabled: false };
 }
+
+const HOOK_MEANING: Record<string, string> = {
+  beforeToolCall: 'see every tool call (tool, arguments, caller) and deny it or ask for approval',
+  afterToolCall: 'see and rewrite every tool result',
+  resolveTools: 'hide tools from the list models are shown',
+  toolError: 'see every failed tool call',
+  pluginLoad: 'veto the loading of other plugins',
+  pluginLoaded: 'be told when plugins load',
+  pluginUnloaded: 'be told when plugins unload',
+};
 
 function meaning(p: string): string {
   const parsed = parsePermission(p);
@@ -127,11 +140,11 @@ function checkRequested(k: Kernel, id: string, permissions: string[]): void {
   for (const p of permissions) {
     const parsed = parsePermission(p);
     if (typeof parsed === 'string') {
-      throw new CaduceusError('CAD_ERR_PERMISSION_INVALID', `Permission ${JSON.stringify(p)} for plugin '${id}' is invalid: ${parsed}.`, { plugin: id });
+      throw new CaduceusError('CAD_ERR_PERMISSION_INVALID', `Permission ${JSON.stringify(p)} for plugin '${id}' is invalid: ${parsed}. ${fixFor('CAD_ERR_PERMISSION_INVALID')}`, { plugin: id });
     }
     if (!m.permissions.includes(p)) {
       throw new CaduceusError('CAD_ERR_PERMISSION_NOT_REQUESTED',
-        `Plugin '${id}' does not request ${JSON.stringify(p)}, so it cannot be granted. It requests: ${m.permissions.join(', ') || 'nothing'}.`, { plugin: id });
+        `Plugin '${id}' does not request ${JSON.stringify(p)}, so it cannot be granted. It requests: ${m.permissions.join(', ') || 'nothing'}; grant only those (\`caduceus plugins info ${id}\` lists them).`, { plugin: id });
     }
   }
 }

@@ -25,8 +25,15 @@ export function parseManifestText(text: string, file: string): Manifest {
   try {
     raw = JSON.parse(text);
   } catch (err) {
+    // The id is read with a pattern (best effort) so the message can name the plugin; Node 20 reports
+    // only a character position, so the line and column are worked out here.
+    const id = /"id"\s*:\s*"([^"\\]{1,64})"/.exec(text)?.[1];
+    const message = (err as Error).message;
+    const pos = Number(/at position (\d+)/.exec(message)?.[1]);
+    const where = Number.isInteger(pos) ? ` at line ${text.slice(0, pos).split('\n').length}, column ${pos - text.lastIndexOf('\n', pos - 1)}` : '';
     throw new CaduceusError('CAD_ERR_MANIFEST_JSON',
-      `Manifest '${file}' is not valid JSON: ${(err as Error).message}. Fix the syntax and try again.`);
+      `${id === undefined ? 'Manifest' : `Plugin '${id}' manifest`} '${file}' is not valid JSON${where}: ${message}. Fix the JSON syntax there and try again.`,
+      id === undefined ? {} : { plugin: id });
   }
   const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
     ? (raw as { id: string }).id : undefined;

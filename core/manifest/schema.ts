@@ -74,7 +74,9 @@ export const manifestSchema = z.strictObject({
     if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
   })).default([]),
   configSchema: jsonSchemaObject,
-  activation: z.enum(['onDemand', 'eager']).default('onDemand'),
+  // Only lazy activation exists today: a plugin starts when one of its tools is called or one of its
+  // declared hooks fires. Eager start belongs to long-running hosts (serve, chat), which come later.
+  activation: z.enum(['onDemand']).default('onDemand'),
   requires: z.strictObject({
     plugins: z.record(z.string(), semverRange).default({}),
   }).default({ plugins: {} }),

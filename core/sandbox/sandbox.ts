@@ -42,6 +42,8 @@ interface Pending {
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
   opts: InvokeOptions;
+  /** performance.now() by which the call must have settled. */
+  deadline: number;
 }
 
 const PRELUDE_SOURCE = `(${prelude.toString()})`;
@@ -72,7 +74,7 @@ export class Sandbox {
       global.setSync('__cadSys', new ivm.Callback((name: string, args: string) => this.onSys(name, args)));
       global.setSync('__cadSettle', new ivm.Callback((id: number, reply: string) => this.onSettle(id, reply)));
       const entry = this.context.evalSync(
-        `(() => { const api = ${PRELUDE_SOURCE}({ sys: __cadSys, settle: __cadSettle }, ${JSON.stringify({ pluginId: opts.pluginId, wasm: opts.wasm, config: opts.config })});
+        `(() => { const api = ${PRELUDE_SOURCE}({ sys: __cadSys, settle: __cadSettle }, ${JSON.stringify({ pluginId: opts.pluginId, wasm: opts.wasm, memoryMb: opts.memoryMb, config: opts.config })});
           delete globalThis.__cadSys; delete globalThis.__cadSettle; return api; })()`,
         { timeout: opts.loadTimeoutMs, reference: true },
       ) as ivm.Reference<Record<string, unknown>>;
@@ -147,7 +149,7 @@ export class Sandbox {
         reject(e);
         this.terminate('timeout', e);
       }, remaining);
-      this.pending.set(id, { resolve, reject, timer, opts });
+      this.pending.set(id, { resolve, reject, timer, opts, deadline: started + opts.timeoutMs });
     });
   }
 
@@ -211,23 +213,35 @@ export class Sandbox {
     return JSON.stringify({ ok: out === undefined ? null : out });
   }
 
-  /** Settles a syscall promise inside the isolate; the continuation runs under a timeout too. */
+  /**
+   * Settles a syscall promise inside the isolate. What runs then is plugin code too, so it gets only the
+   * time its call has left (a busy loop after `await ctx.tools.call(...)` times out on time, not a second
+   * later). If it fails, the calls still waiting get that failure's own code (TIMEOUT or MEMORY) rather
+   * than a generic crash: the continuation belongs to one of them, and which one cannot be told.
+   */
   private deliver(req: number, reply: string): void {
     if (!this.alive) return;
-    const budget = this.deadline();
+    const budget = this.timeLeft();
     try {
       this.resolveSysRef.applySync(undefined, [req, reply], { timeout: budget });
     } catch (err) {
       const opts = [...this.pending.values()][0]?.opts ?? { timeoutMs: budget, maxBytes: 0, thrownCode: 'CAD_ERR_TOOL_FAILED' as const };
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        this.pending.delete(id);
+        p.reject(this.classify(err, 'CAD_ERR_SANDBOX_CRASHED', p.opts));
+      }
       this.fail(err, opts);
     }
   }
 
-  /** The longest any pending call may still run; bounds continuations after an await. */
-  private deadline(): number {
-    let max = 1000;
-    for (const p of this.pending.values()) max = Math.max(max, p.opts.timeoutMs);
-    return max;
+  /** Time until the latest pending call's deadline; bounds a continuation after an await. */
+  private timeLeft(): number {
+    // Nothing pending: background work after the calls settled, which gets a fixed second.
+    if (this.pending.size === 0) return 1000;
+    let latest = 0;
+    for (const p of this.pending.values()) latest = Math.max(latest, p.deadline);
+    return Math.max(1, Math.ceil(latest - performance.now()));
   }
 
   private fail(err: unknown, opts: InvokeOptions): CaduceusError {

@@ -1,7 +1,7 @@
 /**
- * Which IP addresses a plugin may reach. Private, loopback, link-local, CGNAT, multicast, unspecified,
- * IPv4-mapped and NAT64 addresses need the exact host granted; cloud metadata addresses are refused
- * always. Uses node's BlockList so IPv4 and IPv6 follow one code path.
+ * Which IP addresses a plugin may reach. Private, loopback, IPv6 link-local, CGNAT, multicast,
+ * unspecified, IPv4-mapped and NAT64 addresses need the exact host granted; cloud metadata addresses,
+ * which include all of IPv4 link-local 169.254/16, are refused always. Uses node's BlockList so IPv4 and IPv6 follow one code path.
  */
 import { BlockList, isIP } from 'node:net';
 

@@ -87,8 +87,9 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
         if (!kv) deny(name, 'kv');
         const key = kvKey(d.plugin, str(args, 'key', name));
         const text = JSON.stringify(args.value ?? null);
-        if (text.length > MAX_KV_VALUE) {
-          throw new CaduceusError('CAD_ERR_KV_LIMIT', `Plugin '${d.plugin}' kv value for ${JSON.stringify(key)} is ${text.length} bytes, over ${MAX_KV_VALUE}.`, { plugin: d.plugin });
+        const bytes = text.length * 3 > MAX_KV_VALUE ? Buffer.byteLength(text) : text.length;
+        if (bytes > MAX_KV_VALUE) {
+          throw new CaduceusError('CAD_ERR_KV_LIMIT', `Plugin '${d.plugin}' kv value for ${JSON.stringify(key)} is ${bytes} bytes as JSON, over the ${MAX_KV_VALUE} byte limit. Store less per key.`, { plugin: d.plugin });
         }
         d.store.kvSet(d.plugin, key, text);
         return null;

@@ -30,6 +30,12 @@ export interface FetchResult {
 
 const MAX_REDIRECTS = 5;
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** Ceilings a plugin cannot raise: its init may only ask for less. */
+const MAX_BODY_BYTES = 50 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_TIMEOUT_MS = 120_000;
+/** Credentials meant for one host are not forwarded to another on a redirect. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** Does a net:<host> grant cover this URL host (and port)? Returns 'exact' when named literally. */
 export function matchNetGrant(hostGrants: readonly string[], host: string, port: string): 'exact' | 'wildcard' | undefined {
@@ -58,12 +64,19 @@ export async function guardedFetch(plugin: string, hostGrants: readonly string[]
   let redirected = false;
   let method = (init.method ?? 'GET').toUpperCase();
   let body = init.body;
+  let headers = { ...(init.headers ?? {}) };
+  const limits = {
+    maxBytes: clamp(init.maxBytes, DEFAULT_MAX_BYTES, MAX_BODY_BYTES),
+    timeoutMs: clamp(init.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS),
+  };
   for (let hop = 0; ; hop++) {
     const address = await checkUrl(plugin, hostGrants, url);
-    const res = await request(url, address, { ...init, method, body });
+    const res = await request(url, address, { method, body, headers, ...limits });
     if ([301, 302, 303, 307, 308].includes(res.status) && res.location) {
       if (hop >= MAX_REDIRECTS) throw blocked(plugin, url.href, `more than ${MAX_REDIRECTS} redirects`);
-      url = parseUrl(plugin, new URL(res.location, url).href);
+      const next = parseUrl(plugin, new URL(res.location, url).href);
+      if (next.host !== url.host) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
+      url = next;
       redirected = true;
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = 'GET';
@@ -73,6 +86,10 @@ export async function guardedFetch(plugin: string, hostGrants: readonly string[]
     }
     return { status: res.status, statusText: res.statusText, headers: res.headers, body: res.body, url: url.href, redirected };
   }
+}
+
+function clamp(value: unknown, fallback: number, max: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(value, max) : fallback;
 }
 
 function parseUrl(plugin: string, raw: string): URL {
@@ -95,7 +112,10 @@ async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL)
   const host = hostOf(url);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   if (METADATA_HOSTS.has(host)) throw blocked(plugin, url.href, `"${host}" is a cloud metadata endpoint, never allowed`);
-  const match = matchNetGrant(hostGrants, host.includes(':') ? host : host, port);
+  // A metadata address written as an IP literal (a redirect to http://169.254.169.254/, say) is refused
+  // as such before the grant check: no grant could allow it, so "grant net:<ip>" would be a false fix.
+  if (isIP(host) && classifyAddress(host) === 'metadata') throw blocked(plugin, url.href, `${host} is a cloud metadata address, never allowed`);
+  const match = matchNetGrant(hostGrants, host, port);
   if (!match) {
     throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
       `Plugin '${plugin}' fetched ${JSON.stringify(url.href)} but host '${host}' is not granted. Run \`caduceus plugins grant ${plugin} net:${host}\` if it should be.`,
@@ -139,12 +159,13 @@ function request(url: URL, pinned: { address: string; family: number }, init: Fe
   };
   const lib = url.protocol === 'https:' ? https : http;
   const maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES;
+  const timeout = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, {
       method: init.method,
       headers: init.headers ?? {},
       lookup: pinnedLookup,
-      timeout: init.timeoutMs ?? 30_000,
+      timeout,
     }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

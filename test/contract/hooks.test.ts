@@ -108,3 +108,40 @@ describe('declared vs registered capabilities', () => {
     }
   });
 });
+
+describe('pluginLoad vetting', () => {
+  it('two vetting plugins do not wait on each other, and a veto refuses the load', async () => {
+    const k = await kernelWith(['load-vetter-a', 'load-vetter-b']);
+    try {
+      const r = await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' });
+      expect(r.ok).toBe(true);
+      await expect(api.enablePlugin(k, 'clock', { yes: true })).rejects.toMatchObject({
+        code: 'CAD_ERR_PLUGIN_LOAD_FAILED', message: expect.stringContaining("clock is not allowed here (veto by 'load-vetter-a')"),
+      });
+      expect(k.plugin('clock').enabled).toBe(false);
+    } finally {
+      await k.close();
+    }
+  });
+});
+
+describe('consent covers hooks', () => {
+  it('refuses to enable a plugin that taps hooks without consent, naming the hooks', async () => {
+    const k = await kernelWith([]);
+    try {
+      const dir = copyFixture('guard-throw');
+      await buildFixture(dir);
+      await api.installPlugin(k, dir);
+      await expect(api.enablePlugin(k, 'guard-throw', {})).rejects.toMatchObject({
+        code: 'CAD_ERR_PERMISSION_CONSENT_REQUIRED', message: expect.stringContaining('hook:beforeToolCall'),
+      });
+      let shown: { permission: string; meaning: string }[] = [];
+      await expect(api.enablePlugin(k, 'guard-throw', { ask: async (_id: string, items: typeof shown) => { shown = items; return false; } }))
+        .rejects.toMatchObject({ code: 'CAD_ERR_PERMISSION_CONSENT_REQUIRED' });
+      expect(shown).toEqual([{ permission: 'hook:beforeToolCall', meaning: expect.stringContaining('see every tool call') }]);
+      expect(k.plugin('guard-throw').enabled).toBe(false);
+    } finally {
+      await k.close();
+    }
+  });
+});
