@@ -4,12 +4,12 @@
  * transform, parallel = notification, sync = host-only side effect. Plugins never see this object; the
  * kernel taps it on their behalf (see plugin-taps.ts), naming every tap itself.
  */
-import tapable from 'tapable';
+import { createRequire } from 'node:module';
+import type * as Tapable from 'tapable';
 import type { AuditEvent } from './audit.js';
 import type { ToolView } from './registry.js';
 import type { CodedErrorShape } from './errors.js';
 
-const { AsyncSeriesBailHook, AsyncParallelHook, AsyncSeriesWaterfallHook, SyncHook } = tapable;
 
 export interface PluginLoadInfo {
   id: string;
@@ -59,6 +59,8 @@ export interface ToolErrorInfo {
 }
 
 export function createHooks() {
+  // Required here rather than imported at the top: a kernel that only lists things never builds hooks.
+  const { AsyncSeriesBailHook, AsyncParallelHook, AsyncSeriesWaterfallHook, SyncHook } = createRequire(import.meta.url)('tapable') as typeof Tapable;
   return Object.freeze({
     // plugin lifecycle
     pluginLoad: new AsyncSeriesBailHook<[PluginLoadInfo], Veto | undefined>(['plugin']),

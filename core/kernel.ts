@@ -44,7 +44,7 @@ export function defaultHome(): string {
 }
 
 export class Kernel {
-  readonly hooks: Hooks = createHooks();
+  private builtHooks: Hooks | undefined;
   readonly store: Store;
   private readonly auditLog: AuditLog;
   readonly home: string;
@@ -70,9 +70,21 @@ export class Kernel {
     mkdirSync(this.home, { recursive: true });
     this.store = new Store(join(this.home, 'caduceus.db'));
     this.auditLog = new AuditLog(this.store, join(this.home, 'audit-journal'));
-    this.hooks.audit.tap(TAP, (e) => this.auditLog.append(e));
     if (opts.bundledDir) syncBundled(this, opts.bundledDir);
-    for (const r of this.plugins()) if (r.enabled) this.tapHooksOf(r.manifest);
+  }
+
+  /**
+   * The kernel's frozen hooks. Built on first use (with the audit store tap and the declared taps of
+   * every enabled plugin), so commands that only read manifests never load tapable.
+   */
+  get hooks(): Hooks {
+    if (!this.builtHooks) {
+      const hooks = createHooks();
+      this.builtHooks = hooks;
+      hooks.audit.tap(TAP, (e) => this.auditLog.append(e));
+      for (const r of this.plugins()) if (r.enabled) this.tapHooksOf(r.manifest);
+    }
+    return this.builtHooks;
   }
 
   private readonly tapped = new Set<string>();
@@ -155,7 +167,7 @@ export class Kernel {
 
   /** Every tool of every installed plugin, with its live status. Starts nothing. */
   listTools(): ToolView[] {
-    return [...this.currentRegistry().tools.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.currentRegistry().tools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   conflicts(): Registry['conflicts'] {
@@ -257,7 +269,7 @@ export class Kernel {
     const version = this.plugins().find((p) => p.id === id)?.version ?? '?';
     const generation = this.generations.get(id) ?? 0;
     this.audit({ ts: Date.now(), kind: 'plugin.unload', plugin: id, outcome: 'ok', detail: { reason, generation } });
-    if (this.hooks.pluginUnloaded.isUsed() && !this.closed) {
+    if (this.builtHooks?.pluginUnloaded.isUsed() && !this.closed) {
       await this.hooks.pluginUnloaded.promise({ id, version, generation }).catch(() => undefined);
     }
   }

@@ -181,10 +181,15 @@ export function prelude(
       const shared = !!descriptor.shared;
       const max = wanted < left ? wanted : left;
       if (initial > max) throw over('WebAssembly.Memory()', initial);
-      // A null-prototype descriptor: nothing a plugin adds to Object.prototype can change what V8 reads.
-      const memory = construct(OrigMemory, [{ __proto__: null, initial, maximum: max, shared }], new.target);
+      // Reserved before construction: a subclass's new.target can run plugin code in between.
       left -= max;
-      return memory;
+      try {
+        // A null-prototype descriptor: nothing a plugin adds to Object.prototype can change what V8 reads.
+        return construct(OrigMemory, [{ __proto__: null, initial, maximum: max, shared }], new.target);
+      } catch (e) {
+        left += max;
+        throw e;
+      }
     }
 
     function Module(this: unknown, bytes: unknown): object {

@@ -15,7 +15,7 @@ const MAX_BATCH = 2_000;
 const META = 'audit.journal.';
 
 export class AuditLog {
-  private readonly fd: number;
+  private fd: number | undefined;
   private readonly name: string;
   private written = 0;
   private pending: AuditEvent[] = [];
@@ -26,7 +26,6 @@ export class AuditLog {
     mkdirSync(dir, { recursive: true });
     this.recover();
     this.name = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.jsonl`;
-    this.fd = openSync(join(dir, this.name), 'a', 0o600);
   }
 
   append(e: AuditEvent): void {
@@ -35,6 +34,8 @@ export class AuditLog {
       return;
     }
     const line = `${JSON.stringify(e)}\n`;
+    // The journal file is created on the first event, so read-only commands never touch the disk.
+    this.fd ??= openSync(join(this.dir, this.name), 'a', 0o600);
     writeSync(this.fd, line);
     this.written += Buffer.byteLength(line);
     this.pending.push(e);
@@ -62,6 +63,7 @@ export class AuditLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.fd === undefined) return;
     closeSync(this.fd);
     this.retire(this.name);
   }
