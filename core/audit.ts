@@ -28,8 +28,12 @@ export interface AuditRow extends AuditEvent {
 }
 
 /** sha256 of a JSON text, short enough to read, long enough to compare. */
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
+let hash: OneShotHash | undefined;
+
 export function digest(text: string): string {
   // Loaded on first use: listings never hash, and every builtin costs start-up time without a snapshot.
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  // crypto.hash is the one-shot form, about three times cheaper than createHash for short inputs.
+  hash ??= (process.getBuiltinModule('node:crypto') as unknown as { hash: OneShotHash }).hash;
+  return `sha256:${hash('sha256', text, 'hex').slice(0, 32)}`;
 }

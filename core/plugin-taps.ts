@@ -38,17 +38,32 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
       return e;
     };
     switch (h.name) {
-      case 'beforeToolCall':
+      case 'beforeToolCall': {
+        // A tool-scoped guard is asked once per (tool, caller) for each running isolate, and never sees
+        // arguments; the cache dies with the isolate, so a restart or re-enable asks again.
+        const cache = new Map<string, Verdict | undefined>();
+        let cachedFor: unknown;
         hooks.beforeToolCall.tapPromise(options, async (info): Promise<Verdict | undefined> => {
           if (!live()) return undefined;
           try {
-            return toVerdict(await call(info), id);
+            if (h.scope !== 'tool') return toVerdict(await call(info), id);
+            const rt = k.activeRuntime(id);
+            if (rt !== cachedFor) {
+              cache.clear();
+              cachedFor = rt;
+            }
+            const key = `${info.tool}\0${info.caller}`;
+            if (cache.has(key)) return cache.get(key);
+            const verdict = toVerdict(await call({ tool: info.tool, plugin: info.plugin, caller: info.caller, mutating: info.mutating }), id);
+            if (k.activeRuntime(id) === cachedFor) cache.set(key, verdict);
+            return verdict;
           } catch (err) {
             const e = failed(err);
             return { verdict: 'deny', reason: `guard '${id}' failed (${e.code}), so the call is denied (fail closed): ${e.message}` };
           }
         });
         break;
+      }
       case 'pluginLoad':
         hooks.pluginLoad.tapPromise(options, async (info) => {
           if (info.id === id || !live()) return undefined;

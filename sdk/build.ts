@@ -129,7 +129,7 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
   } catch (err) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
   }
-  const mod = sandbox.__out as { default?: { tools?: { describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string }> } } | undefined;
+  const mod = sandbox.__out as { default?: { tools?: { describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
   const def = mod?.default;
   if (!def || !Array.isArray(def.tools)) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
@@ -138,6 +138,6 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
     if (typeof t.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a tool not made with defineTool().`, { plugin: id });
     return JSON.parse(JSON.stringify(t.describe())) as Record<string, unknown>;
   });
-  const hooks = Object.entries(def.hooks ?? {}).map(([name, h]) => ({ name, stage: h?.stage ?? 'DEFAULT' }));
+  const hooks = Object.entries(def.hooks ?? {}).map(([name, h]) => ({ name, stage: h?.stage ?? 'DEFAULT', ...(h?.scope ? { scope: h.scope } : {}) }));
   return { tools, hooks };
 }

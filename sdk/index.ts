@@ -72,7 +72,18 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unk
   return json;
 }
 
-export type HookRegistrations = { [K in HookName]?: { stage?: StageName; handler: PluginHookHandlers[K] } };
+export type HookRegistrations = {
+  [K in HookName]?: {
+    stage?: StageName;
+    /**
+     * beforeToolCall only: `tool` declares that the verdict depends only on the tool, its plugin, the
+     * caller and `mutating`. The handler then never receives arguments, and the kernel caches its
+     * answer per tool and caller while the plugin runs.
+     */
+    scope?: K extends 'beforeToolCall' ? 'call' | 'tool' : never;
+    handler: PluginHookHandlers[K];
+  }
+};
 
 export interface PluginOptions {
   tools?: ToolDefinition[];

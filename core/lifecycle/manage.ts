@@ -44,7 +44,10 @@ export async function enablePlugin(k: Kernel, id: string, consent: Consent): Pro
   const missing = m.permissions.filter((p) => !record.grants.includes(p));
   // Hooks are capabilities too: a beforeToolCall tap sees every call, an afterToolCall tap can rewrite
   // every result. They are shown and consented to with the permissions, every time a plugin is enabled.
-  const hooks = m.contributes.hooks.map((h) => ({ permission: `hook:${h.name}`, meaning: HOOK_MEANING[h.name] ?? h.name }));
+  const hooks = m.contributes.hooks.map((h) => ({
+    permission: `hook:${h.name}`,
+    meaning: h.name === 'beforeToolCall' && h.scope === 'tool' ? 'see which tools are called (not their arguments) and deny them or ask for approval' : HOOK_MEANING[h.name] ?? h.name,
+  }));
   if ((missing.length > 0 || hooks.length > 0) && !consent.yes) {
     const listed = [...missing.map((p) => ({ permission: p, meaning: meaning(p) })), ...hooks];
     const ok = consent.ask ? await consent.ask(id, listed) : false;

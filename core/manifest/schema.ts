@@ -47,7 +47,13 @@ const semverRange = z.string().min(1).refine((r) => semver.validRange(r) !== nul
 export const hookContributionSchema = z.strictObject({
   name: z.enum(PLUGIN_HOOKS),
   stage: z.enum(['GUARD', 'DEFAULT', 'AUDIT']).default('DEFAULT'),
-});
+  /**
+   * beforeToolCall only. `call` (default): the handler sees each call with its arguments. `tool`: its
+   * verdict depends only on the tool, its plugin, the caller and `mutating`; it is never sent the
+   * arguments, and the kernel asks it once per tool and caller for the plugin's lifetime.
+   */
+  scope: z.enum(['call', 'tool']).default('call'),
+}).refine((h) => h.scope === 'call' || h.name === 'beforeToolCall', { message: 'scope "tool" applies only to beforeToolCall', path: ['scope'] });
 
 export const manifestSchema = z.strictObject({
   $schema: z.string().optional(),

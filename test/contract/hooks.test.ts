@@ -145,3 +145,22 @@ describe('consent covers hooks', () => {
     }
   });
 });
+
+describe('tool-scoped guards', () => {
+  it('are asked once per tool and caller, never see arguments, and their denials still hold', async () => {
+    const k = await kernelWith(['scoped-guard']);
+    try {
+      for (let i = 0; i < 3; i++) expect((await k.callTool('hello_greet', { name: `n${i}` }, { caller: 'operator' })).ok).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        const denied = await k.callTool('hello_count', { name: 'x' }, { caller: 'operator' });
+        expect(denied.error).toMatchObject({ code: 'CAD_ERR_TOOL_DENIED', message: expect.stringContaining('counting is off') });
+      }
+      expect((await k.callTool('hello_greet', { name: 'y' }, { caller: 'model' })).ok).toBe(true);
+      const stats = await k.callTool('scoped_stats', {}, { caller: 'operator' });
+      // hello_greet/operator, hello_count/operator, hello_greet/model, scoped_stats/operator
+      expect(stats.result).toEqual({ asked: 4, sawArgs: false });
+    } finally {
+      await k.close();
+    }
+  });
+});

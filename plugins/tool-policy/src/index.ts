@@ -11,6 +11,8 @@ export default definePlugin({
   hooks: {
     beforeToolCall: {
       stage: 'GUARD',
+      // The policy looks only at tool names and `mutating`: it never needs, and never gets, arguments.
+      scope: 'tool',
       handler: (call) => policy().check(call.tool, call.mutating),
     },
   },
