@@ -9,6 +9,7 @@ import type * as Tapable from 'tapable';
 import type { AuditEvent } from './audit.js';
 import type { ToolView } from './registry.js';
 import type { CodedErrorShape } from './errors.js';
+import type { ToolCallPayload as ToolCallInfo, Verdict } from '../sdk/types.js';
 
 
 export interface PluginLoadInfo {
@@ -26,19 +27,8 @@ export interface PluginEventInfo {
   generation: number;
 }
 
-export interface ToolCallInfo {
-  tool: string;
-  plugin: string;
-  args: unknown;
-  caller: string;
-  mutating: boolean;
-}
-
-/** What a beforeToolCall handler may answer; undefined (or allow) means "no objection". */
-export type Verdict =
-  | { verdict: 'allow' }
-  | { verdict: 'deny'; reason: string }
-  | { verdict: 'ask'; question: string };
+/** The plugin-facing shapes are the SDK's: one definition for both sides of the sandbox boundary. */
+export type { ToolCallPayload as ToolCallInfo, Verdict } from '../sdk/types.js';
 
 export interface Veto {
   veto: string;

@@ -10,23 +10,9 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { CaduceusError } from '../errors.js';
 import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
+import type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js';
 
-export interface FetchInit {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  timeoutMs?: number;
-  maxBytes?: number;
-}
-
-export interface FetchResult {
-  status: number;
-  statusText: string;
-  headers: Record<string, string>;
-  body: string;
-  url: string;
-  redirected: boolean;
-}
+export type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js';
 
 const MAX_REDIRECTS = 5;
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
