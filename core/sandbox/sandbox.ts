@@ -8,6 +8,7 @@
 import ivm from 'isolated-vm';
 import { CaduceusError, type ErrorCode } from '../errors.js';
 import { prelude } from './prelude.js';
+import { capWasmMemory } from './wasm-cap.js';
 
 export type SyscallHandler = (name: string, args: unknown) => unknown;
 
@@ -47,6 +48,7 @@ interface Pending {
 }
 
 const PRELUDE_SOURCE = `(${prelude.toString()})`;
+const WASM_CAP_SOURCE = `(${capWasmMemory.toString()})`;
 
 /** Why an isolate stopped; the supervisor counts these as strikes. */
 export type FailureKind = 'timeout' | 'memory' | 'crash';
@@ -74,7 +76,7 @@ export class Sandbox {
       global.setSync('__cadSys', new ivm.Callback((name: string, args: string) => this.onSys(name, args)));
       global.setSync('__cadSettle', new ivm.Callback((id: number, reply: string) => this.onSettle(id, reply)));
       const entry = this.context.evalSync(
-        `(() => { const api = ${PRELUDE_SOURCE}({ sys: __cadSys, settle: __cadSettle }, ${JSON.stringify({ pluginId: opts.pluginId, wasm: opts.wasm, memoryMb: opts.memoryMb, config: opts.config })});
+        `(() => { const api = ${PRELUDE_SOURCE}({ sys: __cadSys, settle: __cadSettle }, ${JSON.stringify({ pluginId: opts.pluginId, wasm: opts.wasm, memoryMb: opts.memoryMb, config: opts.config })}, ${WASM_CAP_SOURCE});
           delete globalThis.__cadSys; delete globalThis.__cadSettle; return api; })()`,
         { timeout: opts.loadTimeoutMs, reference: true },
       ) as ivm.Reference<Record<string, unknown>>;
