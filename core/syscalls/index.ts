@@ -10,6 +10,8 @@ import { expandGrantPath } from '../permissions.js';
 import type { AuditEvent } from '../audit.js';
 import type { Store } from '../store/store.js';
 import { guardedFetch, type FetchInit } from './net.js';
+import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
+import { isIP } from 'node:net';
 import { fsList, fsRead, fsStat, fsWrite, type FsContext } from './fs.js';
 
 export const MAX_KV_KEY = 512;
@@ -107,7 +109,14 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
       }
       case 'net.fetch': {
         const url = str(args, 'url', name);
-        if (netHosts.length === 0) deny(name, `net:${safeHost(url)}`);
+        if (netHosts.length === 0) {
+          // A metadata endpoint is refused as such: advising a grant that could never work would mislead.
+          if (isMetadataUrl(url)) {
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: 'CAD_ERR_NET_BLOCKED', detail: { syscall: name, url } });
+            throw new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${d.plugin}' may not fetch ${JSON.stringify(url)}: it is a cloud metadata endpoint, never allowed.`, { plugin: d.plugin, details: { url } });
+          }
+          deny(name, `net:${safeHost(url)}`);
+        }
         return guardedFetch(d.plugin, netHosts, url, (args.init ?? {}) as FetchInit).catch((err: unknown) => {
           if (err instanceof CaduceusError && (err.code === 'CAD_ERR_PERMISSION_DENIED' || err.code === 'CAD_ERR_NET_BLOCKED')) {
             d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: { syscall: name, url } });
@@ -139,6 +148,15 @@ function kvKey(plugin: string, key: string): string {
     throw new CaduceusError('CAD_ERR_KV_LIMIT', `Plugin '${plugin}' kv key must be 1 to ${MAX_KV_KEY} bytes, got ${Buffer.byteLength(key)}.`, { plugin });
   }
   return key;
+}
+
+function isMetadataUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return METADATA_HOSTS.has(host) || (isIP(host) !== 0 && classifyAddress(host) === 'metadata');
+  } catch {
+    return false;
+  }
 }
 
 function safeHost(url: string): string {
