@@ -71,6 +71,8 @@ export class Kernel {
     this.store = new Store(join(this.home, 'caduceus.db'));
     this.auditLog = new AuditLog(this.store, join(this.home, 'audit-journal'));
     if (opts.bundledDir) syncBundled(this, opts.bundledDir);
+    // If anything already built the hooks, make sure every enabled plugin's taps are in (idempotent).
+    if (this.builtHooks) for (const r of this.plugins()) if (r.enabled) this.tapHooksOf(r.manifest);
   }
 
   /**

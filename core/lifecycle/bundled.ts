@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kernel } from '../kernel.js';
 import type { Manifest } from '../manifest/schema.js';
+import type { AuditEvent } from '../audit.js';
 
 export const BUNDLED_INDEX = '.bundled.json';
 
@@ -25,13 +26,16 @@ export function syncBundled(k: Kernel, bundledDir: string): void {
   if (k.store.getMeta('bundled.hash') === hash) return;
   const index = JSON.parse(readFileSync(file, 'utf8')) as BundledIndex;
   const store = k.store;
+  // Audit rows are emitted after the transaction and the cache reset, so nothing observes a half-synced
+  // plugin list (building the hooks mid-sync once left a bundled guard untapped).
+  const events: AuditEvent[] = [];
   store.db.transaction(() => {
     const seen = new Set<string>();
     for (const entry of index.plugins) {
       const m = entry.manifest;
       const existing = store.getPlugin(m.id);
       if (existing && existing.bundled !== 1) {
-        k.audit({ ts: Date.now(), kind: 'plugin.bundled_skipped', plugin: m.id, outcome: 'error', detail: { reason: 'an installed plugin already uses this id' } });
+        events.push({ ts: Date.now(), kind: 'plugin.bundled_skipped', plugin: m.id, outcome: 'error', detail: { reason: 'an installed plugin already uses this id' } });
         continue;
       }
       seen.add(m.id);
@@ -41,7 +45,7 @@ export function syncBundled(k: Kernel, bundledDir: string): void {
         manifest: JSON.stringify(m), bundled: 1, enabled: enable ? 1 : 0,
       });
       if (!existing && enable) store.grant(m.id, m.permissions);
-      if (!existing) k.audit({ ts: Date.now(), kind: 'plugin.install', plugin: m.id, outcome: 'ok', detail: { version: m.version, source: 'bundled', enabled: enable } });
+      if (!existing) events.push({ ts: Date.now(), kind: 'plugin.install', plugin: m.id, outcome: 'ok', detail: { version: m.version, source: 'bundled', enabled: enable } });
     }
     for (const row of store.listPlugins()) {
       if (row.bundled === 1 && !seen.has(row.id)) {
@@ -52,4 +56,5 @@ export function syncBundled(k: Kernel, bundledDir: string): void {
     store.setMeta('bundled.hash', hash);
   })();
   k.invalidate();
+  for (const e of events) k.audit(e);
 }

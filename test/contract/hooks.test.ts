@@ -164,3 +164,21 @@ describe('tool-scoped guards', () => {
     }
   });
 });
+
+describe('bundled guards', () => {
+  it('are tapped in the very first kernel of a fresh home (regression: bundled sync once built hooks too early)', async () => {
+    const home = tempDir('cad-first-kernel-');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ plugins: { 'tool-policy': { deny: ['hello_greet'] } } }));
+    const k = new api.Kernel({ home, bundledDir: join(ROOT, 'plugins') });
+    try {
+      expect(k.hooks.beforeToolCall.taps.map((t: { name: string }) => t.name)).toEqual(['plugin:tool-policy']);
+      await api.installPlugin(k, join(ROOT, 'examples/hello'));
+      await api.enablePlugin(k, 'hello', { yes: true });
+      const r = await k.callTool('hello_greet', { name: 'Ada' }, { caller: 'operator' });
+      expect(r.error).toMatchObject({ code: 'CAD_ERR_TOOL_DENIED', message: expect.stringContaining("matches deny pattern 'hello_greet'") });
+    } finally {
+      await k.close();
+    }
+  });
+});
