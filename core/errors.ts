@@ -20,7 +20,7 @@ export const ERRORS = {
   // permissions
   CAD_ERR_PERMISSION_INVALID: { meaning: 'A permission string is malformed or of an unknown kind.', fix: 'Use one of: kv, wasm, net:<host>, fs.read:<path>, fs.write:<path>, env:<NAME>, tools.call:<tool>.' },
   CAD_ERR_PERMISSION_NOT_REQUESTED: { meaning: 'A grant names a permission the plugin manifest does not request.', fix: 'Grant only permissions listed by `caduceus plugins info <id>`.' },
-  CAD_ERR_PERMISSION_CONSENT_REQUIRED: { meaning: 'Enabling needs consent to the requested permissions and nothing could ask.', fix: 'Re-run interactively, or pass --yes to grant the permissions shown.' },
+  CAD_ERR_PERMISSION_CONSENT_REQUIRED: { meaning: 'Enabling needs consent to the requested permissions and tapped hooks, and it was refused or nothing could ask.', fix: 'Re-run interactively, or pass --yes to grant what is shown.' },
   CAD_ERR_PERMISSION_DENIED: { meaning: 'A plugin called a syscall its grants do not cover; nothing happened.', fix: 'Grant the permission with `caduceus plugins grant <id> <permission>` if the plugin should have it.' },
   // integrity
   CAD_ERR_INTEGRITY_MISMATCH: { meaning: 'The plugin bundle changed since it was installed; it refuses to load.', fix: 'Reinstall the plugin from a trusted source with `caduceus plugins install`.' },
@@ -61,7 +61,7 @@ export const ERRORS = {
   // syscalls
   CAD_ERR_SYSCALL_UNKNOWN: { meaning: 'A plugin called a syscall that does not exist.', fix: 'Use the host API from caduceus/sdk.' },
   CAD_ERR_SYSCALL_INVALID: { meaning: 'A syscall got arguments of the wrong shape or size.', fix: 'Pass the arguments the host API documents.' },
-  CAD_ERR_NET_BLOCKED: { meaning: 'net.fetch refused the URL: scheme, host not granted, or an address in a private, loopback or metadata range.', fix: 'Grant net:<host> for public hosts; private addresses need the exact host granted; metadata addresses are never allowed.' },
+  CAD_ERR_NET_BLOCKED: { meaning: 'net.fetch refused the URL: scheme, an internal address without an exact grant, a metadata endpoint, or too many redirects.', fix: 'Grant net:<host> for public hosts; private addresses need the exact host granted; metadata addresses are never allowed.' },
   CAD_ERR_NET_FAILED: { meaning: 'net.fetch could not complete the request.', fix: 'Check that the host is reachable.' },
   CAD_ERR_FS_OUTSIDE_ROOT: { meaning: 'A path resolves outside the granted roots (.., or a symlink escape).', fix: 'Use a path inside a granted root, or grant fs.read:<dir> / fs.write:<dir>.' },
   CAD_ERR_FS_PROTECTED: { meaning: 'The path is a credential or Caduceus store file that plugins may never write.', fix: 'Write somewhere else.' },

@@ -47,15 +47,21 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
           if (!live()) return undefined;
           try {
             if (h.scope !== 'tool') return toVerdict(await call(info), id);
-            const rt = k.activeRuntime(id);
-            if (rt !== cachedFor) {
+            const token = k.activeRuntime(id)?.isolateToken();
+            if (token !== cachedFor) {
               cache.clear();
-              cachedFor = rt;
+              cachedFor = token;
             }
             const key = `${info.tool}\0${info.caller}`;
-            if (cache.has(key)) return cache.get(key);
+            if (token && cache.has(key)) return cache.get(key);
             const verdict = toVerdict(await call({ tool: info.tool, plugin: info.plugin, caller: info.caller, mutating: info.mutating }), id);
-            if (k.activeRuntime(id) === cachedFor) cache.set(key, verdict);
+            // Cache under the isolate that answered (the call may have started or restarted it).
+            const answered = k.activeRuntime(id)?.isolateToken();
+            if (answered !== cachedFor) {
+              cache.clear();
+              cachedFor = answered;
+            }
+            if (answered) cache.set(key, verdict);
             return verdict;
           } catch (err) {
             const e = failed(err);

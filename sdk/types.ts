@@ -24,7 +24,8 @@ export interface FetchResponse {
 export interface ToolCallPayload {
   tool: string;
   plugin: string;
-  args: unknown;
+  /** The call's arguments; absent for guards declared with scope 'tool', which never see them. */
+  args?: unknown;
   caller: string;
   mutating: boolean;
 }

@@ -61,7 +61,8 @@ export async function install(source: string, opts: JsonOpt): Promise<number> {
     if (opts.json) { printJson({ ok: true, ...r }); return EXIT.OK; }
     const verb = r.previousVersion === undefined ? 'installed' : r.previousVersion === r.version ? 'reinstalled' : `upgraded from ${r.previousVersion} to`;
     console.log(`${c.green('✓')} ${verb} ${r.id}@${r.version} (${r.integrity})`);
-    if (!r.enabled) console.log(`  enable it with: caduceus plugins enable ${r.id}`);
+    if (r.newHooks.length) console.log(`  the new version taps ${r.newHooks.join(', ')}, so it was left disabled; enabling asks consent again: caduceus plugins enable ${r.id}`);
+    else if (!r.enabled) console.log(`  enable it with: caduceus plugins enable ${r.id}`);
     else if (r.newPermissions.length) console.log(`  the new version requests ${r.newPermissions.join(', ')}, not granted: caduceus plugins grant ${r.id} ${r.newPermissions.join(' ')}`);
     return EXIT.OK;
   });

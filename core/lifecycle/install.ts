@@ -24,6 +24,8 @@ export interface InstallResult {
   source: string;
   /** Permissions the new version requests that are not granted (re-consent needed). */
   newPermissions: string[];
+  /** Hooks (name:scope) the new version taps that the enabled version did not; it is left disabled. */
+  newHooks: string[];
   enabled: boolean;
 }
 
@@ -45,7 +47,11 @@ export async function installPlugin(k: Kernel, source: string, progress: Progres
     }
     checkDependencyCycle(k, m);
     const integrity = fileIntegrity(main);
-    return commit(k, m, root, source, integrity, existing === undefined ? undefined : { version: existing.version, enabled: existing.enabled === 1 }, progress);
+    return commit(k, m, root, source, integrity, existing === undefined ? undefined : {
+      version: existing.version,
+      enabled: existing.enabled === 1,
+      hooks: (JSON.parse(existing.manifest) as Manifest).contributes.hooks.map((h) => `${h.name}:${h.scope}`),
+    }, progress);
   } catch (err) {
     const e = err as CaduceusError;
     k.audit({ ts: Date.now(), kind: 'plugin.install', plugin: e.plugin, outcome: 'error', code: e.code ?? 'CAD_ERR_INSTALL_SOURCE', detail: { source, message: String(e.message).slice(0, 500) } });
@@ -174,7 +180,7 @@ function checkDependencyCycle(k: Kernel, m: Manifest): void {
 /** Moves the staged plugin into place and records it; rolls the folder back if the store write fails. */
 function commit(
   k: Kernel, m: Manifest, staged: string, source: string, integrity: string,
-  previous: { version: string; enabled: boolean } | undefined, progress: Progress,
+  previous: { version: string; enabled: boolean; hooks: string[] } | undefined, progress: Progress,
 ): InstallResult {
   const pluginsDir = join(k.home, 'plugins');
   mkdirSync(pluginsDir, { recursive: true });
@@ -186,10 +192,14 @@ function commit(
     renameSync(staged, target);
     const granted = new Set(k.store.grants(m.id));
     const newPermissions = m.permissions.filter((p) => !granted.has(p));
+    // Hooks are consented to at enable; a version that taps more (or sees more) than the one the
+    // operator enabled is installed disabled, so enabling it again asks.
+    const newHooks = previous ? m.contributes.hooks.map((h) => `${h.name}:${h.scope}`).filter((h) => !previous.hooks.includes(h)) : [];
+    const stayEnabled = previous?.enabled === true && newHooks.length === 0;
     k.store.db.transaction(() => {
       k.store.upsertPlugin({
         id: m.id, version: m.version, source: isAbsolute(source) || existsSync(source) ? resolve(source) : source,
-        path: target, integrity, manifest: JSON.stringify(m), bundled: 0, enabled: previous?.enabled ? 1 : 0,
+        path: target, integrity, manifest: JSON.stringify(m), bundled: 0, enabled: stayEnabled ? 1 : 0,
       });
       // Grants outside the new ceiling lapse; widened permissions need consent again.
       const stale = k.store.grants(m.id).filter((g) => !m.permissions.includes(g));
@@ -199,9 +209,9 @@ function commit(
     if (backup) rmSync(backup, { recursive: true, force: true });
     k.audit({
       ts: Date.now(), kind: 'plugin.install', plugin: m.id, outcome: 'ok',
-      detail: { version: m.version, previousVersion: previous?.version, source, integrity, newPermissions },
+      detail: { version: m.version, previousVersion: previous?.version, source, integrity, newPermissions, newHooks },
     });
-    return { id: m.id, version: m.version, previousVersion: previous?.version, path: target, integrity, source, newPermissions, enabled: previous?.enabled ?? false };
+    return { id: m.id, version: m.version, previousVersion: previous?.version, path: target, integrity, source, newPermissions, newHooks, enabled: stayEnabled };
   } catch (err) {
     rmSync(target, { recursive: true, force: true });
     if (backup) renameSync(backup, target);

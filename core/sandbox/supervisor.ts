@@ -117,6 +117,11 @@ export class Supervisor {
     this.opts.onEvent({ type: 'failure', kind, error, strikes: n, backoffMs: backoff });
   }
 
+  /** Identity of the running isolate: changes whenever the sandbox is (re)started. */
+  isolateToken(): object | undefined {
+    return this.sandbox?.alive ? this.sandbox : undefined;
+  }
+
   heapBytes(): number {
     return this.sandbox?.heapBytes() ?? 0;
   }

@@ -127,3 +127,28 @@ describe('plugin lifecycle through the CLI', () => {
     expect(home.run(['tools', 'call', 'hello_count', '{"name":"x"}', '--json']).json().result.count).toBe(1);
   });
 });
+
+describe('upgrades that widen hooks', () => {
+  it('leave the plugin disabled until the operator consents again', () => {
+    const home = makeHome();
+    try {
+      expect(home.run(['plugins', 'install', 'examples/hello']).code).toBe(0);
+      expect(home.run(['plugins', 'enable', 'hello', '--yes']).code).toBe(0);
+      const v2 = tempDir('cad-hello-hooks-');
+      cpSync(join(ROOT, 'examples/hello'), v2, { recursive: true });
+      const m = JSON.parse(readFileSync(join(v2, 'caduceus.plugin.json'), 'utf8'));
+      m.version = '1.2.0';
+      m.contributes.hooks = [{ name: 'afterToolCall', stage: 'DEFAULT', scope: 'call' }];
+      writeFileSync(join(v2, 'caduceus.plugin.json'), JSON.stringify(m, null, 2));
+      const r = home.run(['plugins', 'install', v2, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json()).toMatchObject({ version: '1.2.0', newHooks: ['afterToolCall:call'], enabled: false });
+      const refused = home.run(['plugins', 'enable', 'hello']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('hook:afterToolCall');
+      expect(home.run(['plugins', 'enable', 'hello', '--yes']).code).toBe(0);
+    } finally {
+      home.cleanup();
+    }
+  });
+});
