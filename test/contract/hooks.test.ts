@@ -182,3 +182,18 @@ describe('bundled guards', () => {
     }
   });
 });
+
+describe('model-facing tool list', () => {
+  it('hides the tools of a plugin whose bundle changed since install', async () => {
+    const k = await kernelWith([]);
+    try {
+      expect((await k.resolveToolsForModel()).map((t: { name: string }) => t.name)).toContain('hello_greet');
+      const { appendFileSync } = await import('node:fs');
+      appendFileSync(join(k.home, 'plugins/hello/dist/index.js'), '\n// tampered\n');
+      k.invalidate();
+      expect((await k.resolveToolsForModel()).map((t: { name: string }) => t.name)).not.toContain('hello_greet');
+    } finally {
+      await k.close();
+    }
+  });
+});
