@@ -152,3 +152,28 @@ describe('upgrades that widen hooks', () => {
     }
   });
 });
+
+describe('upgrades that narrow permissions', () => {
+  it('drop grants the new version no longer requests', () => {
+    const home = makeHome();
+    try {
+      home.run(['plugins', 'install', 'examples/hello']);
+      expect(home.run(['plugins', 'enable', 'hello', '--yes']).code).toBe(0);
+      const v2 = tempDir('cad-hello-narrow-');
+      cpSync(join(ROOT, 'examples/hello'), v2, { recursive: true });
+      const m = JSON.parse(readFileSync(join(v2, 'caduceus.plugin.json'), 'utf8'));
+      m.version = '1.3.0';
+      m.permissions = [];
+      writeFileSync(join(v2, 'caduceus.plugin.json'), JSON.stringify(m, null, 2));
+      expect(home.run(['plugins', 'install', v2]).code).toBe(0);
+      const info = home.run(['plugins', 'info', 'hello', '--json']).json();
+      expect(info).toMatchObject({ version: '1.3.0', enabled: true, permissions: [] });
+      const count = home.run(['tools', 'list', '--json']).json<any[]>().find((t) => t.name === 'hello_count');
+      expect(count).toMatchObject({ status: 'unavailable', reason: "permission 'kv' is not granted" });
+      // and granting it back is refused: the new version does not ask for it
+      expect(home.run(['plugins', 'grant', 'hello', 'kv']).stderr).toContain('CAD_ERR_PERMISSION_NOT_REQUESTED');
+    } finally {
+      home.cleanup();
+    }
+  });
+});
