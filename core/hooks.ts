@@ -70,14 +70,3 @@ export type Hooks = ReturnType<typeof createHooks>;
 export type BailHookName = 'pluginLoad' | 'beforeToolCall';
 export type WaterfallHookName = 'resolveTools' | 'afterToolCall';
 export type ParallelHookName = 'pluginLoaded' | 'pluginUnloaded' | 'toolError';
-export type HookKind = 'bail' | 'waterfall' | 'parallel';
-
-export const HOOK_KIND: Record<BailHookName | WaterfallHookName | ParallelHookName, HookKind> = {
-  pluginLoad: 'bail',
-  beforeToolCall: 'bail',
-  resolveTools: 'waterfall',
-  afterToolCall: 'waterfall',
-  pluginLoaded: 'parallel',
-  pluginUnloaded: 'parallel',
-  toolError: 'parallel',
-};

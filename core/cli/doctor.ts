@@ -4,8 +4,7 @@
  * with its status and the fix for what is wrong. Exit 1 when anything needs fixing.
  */
 import { CaduceusError } from '../errors.js';
-import { manifestSchema } from '../manifest/schema.js';
-import { checkEngine, checkIntegrity, orderByDependencies, resolveMain, type DependencyNode } from '../manifest/load.js';
+import { verifyPlugin } from '../lifecycle/load.js';
 import { c, printJson, statusColour, EXIT } from './output.js';
 import { withKernel } from './open.js';
 
@@ -14,15 +13,12 @@ interface Finding { plugin: string; ok: boolean; code?: string; problem?: string
 export async function doctor(opts: { json?: boolean }): Promise<number> {
   return withKernel(async (k) => {
     const findings: Finding[] = [];
-    const enabled = new Map<string, DependencyNode>(k.plugins().filter((p) => p.enabled).map((p) => [p.id, { id: p.id, version: p.version, requires: p.manifest.requires.plugins }]));
     for (const p of k.plugins()) {
-      const row = k.pluginRow(p.id);
       try {
-        const m = manifestSchema.parse(JSON.parse(row.manifest));
-        checkEngine(m, k.version);
-        if (p.enabled) orderByDependencies([p.id], enabled);
-        checkIntegrity(m, resolveMain(row.path, m), row.integrity);
+        // An enabled plugin is loaded for real (the chain, its config, then its boot); a disabled one
+        // gets the same chain without running any of its code.
         if (p.enabled) await k.activate(p.id);
+        else verifyPlugin(k, p.id);
         findings.push({ plugin: p.id, ok: true });
       } catch (err) {
         const e = err instanceof CaduceusError ? err : new CaduceusError('CAD_ERR_MANIFEST_SCHEMA', String((err as Error).message), { plugin: p.id });

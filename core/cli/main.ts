@@ -29,8 +29,6 @@ async function fastPath(args: string[]): Promise<boolean> {
   return true;
 }
 
-type Action = (...args: never[]) => Promise<number>;
-
 function run<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number>>) {
   return async (...args: A) => {
     const opts = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && typeof (a as { parseAsync?: unknown }).parseAsync !== 'function') as { json?: boolean } | undefined;
@@ -105,4 +103,3 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-export type { Action };

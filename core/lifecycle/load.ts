@@ -7,9 +7,9 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaduceusError } from '../errors.js';
-import { manifestSchema } from '../manifest/schema.js';
+import { manifestSchema, type Manifest } from '../manifest/schema.js';
 import { checkEngine, checkIntegrity, orderByDependencies, resolveMain, type DependencyNode } from '../manifest/load.js';
-import { effectiveGrants } from '../permissions.js';
+import { effectiveGrants, type Permission } from '../permissions.js';
 import { createSyscalls } from '../syscalls/index.js';
 import { Supervisor } from '../sandbox/supervisor.js';
 import { compileSchema, describeErrors } from '../validate.js';
@@ -18,6 +18,36 @@ import type { BootInfo } from '../sandbox/sandbox.js';
 
 export const LOAD_TIMEOUT_MS = 5_000;
 
+/**
+ * The verification chain, in its fixed order, without running any plugin code. Used by every load and
+ * by `caduceus doctor` (which also checks disabled plugins; dependencies are checked for enabled ones).
+ */
+export function verifyPlugin(k: Kernel, id: string): { m: Manifest; grants: Permission[]; mainFile: string } {
+  const row = k.pluginRow(id);
+  // 1. schema (the stored copy is re-validated: the store may predate a schema change)
+  const parsed = manifestSchema.safeParse(JSON.parse(row.manifest));
+  if (!parsed.success) {
+    throw new CaduceusError('CAD_ERR_MANIFEST_SCHEMA', `Plugin '${id}' stored manifest no longer matches schema v1: ${parsed.error.issues[0]?.message}. Reinstall the plugin.`, { plugin: id });
+  }
+  const m = parsed.data;
+  // 2. engine range
+  checkEngine(m, k.version);
+  // 3. dependencies
+  const record = k.plugin(id);
+  if (record.enabled) {
+    const enabled = new Map<string, DependencyNode>(
+      k.plugins().filter((p) => p.enabled).map((p) => [p.id, { id: p.id, version: p.version, requires: p.manifest.requires.plugins }]),
+    );
+    orderByDependencies([id], enabled);
+  }
+  // 4. permissions vs grants
+  const grants = effectiveGrants(m.permissions, record.grants);
+  // 5. integrity
+  const mainFile = resolveMain(row.path, m);
+  checkIntegrity(m, mainFile, row.integrity);
+  return { m, grants, mainFile };
+}
+
 export async function loadPlugin(k: Kernel, id: string, generation: number): Promise<Supervisor> {
   const t0 = performance.now();
   const row = k.pluginRow(id);
@@ -25,25 +55,7 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
     if (row.enabled !== 1) {
       throw new CaduceusError('CAD_ERR_PLUGIN_DISABLED', `Plugin '${id}' is disabled. Run \`caduceus plugins enable ${id}\`.`, { plugin: id });
     }
-    // 1. schema (the stored copy is re-validated: the store may predate a schema change)
-    const parsed = manifestSchema.safeParse(JSON.parse(row.manifest));
-    if (!parsed.success) {
-      throw new CaduceusError('CAD_ERR_MANIFEST_SCHEMA', `Plugin '${id}' stored manifest no longer matches schema v1: ${parsed.error.issues[0]?.message}. Reinstall the plugin.`, { plugin: id });
-    }
-    const m = parsed.data;
-    // 2. engine range
-    checkEngine(m, k.version);
-    // 3. dependencies
-    const enabled = new Map<string, DependencyNode>(
-      k.plugins().filter((p) => p.enabled).map((p) => [p.id, { id: p.id, version: p.version, requires: p.manifest.requires.plugins }]),
-    );
-    orderByDependencies([id], enabled);
-    // 4. permissions vs grants
-    const record = k.plugin(id);
-    const grants = effectiveGrants(m.permissions, record.grants);
-    // 5. integrity
-    const mainFile = resolveMain(row.path, m);
-    checkIntegrity(m, mainFile, row.integrity);
+    const { m, grants, mainFile } = verifyPlugin(k, id);
     // plugin config against its configSchema
     const config = k.configFor(id);
     const validConfig = compileSchema(m.configSchema);

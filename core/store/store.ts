@@ -195,8 +195,4 @@ export class Store {
       detail: r.detail ? JSON.parse(r.detail as string) as Record<string, unknown> : undefined,
     }));
   }
-
-  countAudit(): number {
-    return this.db.prepare('SELECT count(*) FROM audit').pluck().get() as number;
-  }
 }
