@@ -27,6 +27,12 @@ export interface AuditRow extends AuditEvent {
   seq: number;
 }
 
+/** A row with its place in the hash chain (core/audit-hash.ts), as `caduceus audit export` writes it. */
+export interface AuditChainRow extends AuditRow {
+  prevHash: string;
+  hash: string;
+}
+
 /** sha256 of a JSON text, short enough to read, long enough to compare. */
 type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
 let hash: OneShotHash | undefined;

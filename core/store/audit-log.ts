@@ -4,11 +4,14 @@
  * OS); events are then copied into SQLite in batches, one transaction per event-loop turn, which is what
  * makes tens of thousands of events per second affordable. The journal offset that has reached SQLite
  * is recorded in the same transaction, so recovery after a crash replays exactly the missing tail.
- * Journals of processes that are gone are recovered when the next kernel opens the store.
+ * Journals of processes that are gone are recovered when the next kernel opens the store. Secret-looking
+ * detail values are redacted before the journal write (core/audit-redact.ts); the hash chain is computed
+ * as rows enter SQLite (core/store/audit-chain.ts).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit.js';
+import { redactEvent } from '../audit-redact.js';
 import type { Store } from './store.js';
 
 const MAX_BATCH = 2_000;
@@ -28,9 +31,10 @@ export class AuditLog {
     this.name = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.jsonl`;
   }
 
-  append(e: AuditEvent): void {
+  append(event: AuditEvent): void {
+    const e = redactEvent(event);
     if (this.closed) {
-      this.store.appendAudit(e);
+      this.store.appendAudit([e]);
       return;
     }
     const line = `${JSON.stringify(e)}\n`;
@@ -53,10 +57,7 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     const offset = String(this.written);
-    this.store.db.transaction(() => {
-      for (const e of batch) this.store.appendAudit(e);
-      this.store.setMeta(META + this.name, offset);
-    })();
+    this.store.appendAudit(batch, () => this.store.setMeta(META + this.name, offset));
   }
 
   close(): void {
@@ -81,14 +82,17 @@ export class AuditLog {
         const from = mark === undefined ? 0 : Number(mark);
         const text = readFileSync(join(this.dir, file)).subarray(from).toString('utf8');
         const end = text.lastIndexOf('\n');
+        const events: AuditEvent[] = [];
         for (const line of text.slice(0, end + 1).split('\n')) {
           if (!line) continue;
           try {
-            this.store.appendAudit(JSON.parse(line) as AuditEvent);
+            // Redacted again: a journal left by an older Caduceus was written before redaction existed.
+            events.push(redactEvent(JSON.parse(line) as AuditEvent));
           } catch {
             // A torn line can only be the last one written before a crash; it is skipped.
           }
         }
+        this.store.appendAudit(events);
         this.store.setMeta(META + file, 'done');
       }).immediate();
       this.retire(file);

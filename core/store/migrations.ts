@@ -1,8 +1,14 @@
 /**
  * Store migrations, applied in order and recorded in SQLite's user_version. Never edit a shipped entry;
- * append a new one.
+ * append a new one. An entry is SQL, or a function for steps SQL cannot express; each runs in its own
+ * transaction.
  */
-export const MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { chainExistingRows } from './audit-chain.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE plugins (
      id TEXT PRIMARY KEY,
      version TEXT NOT NULL,
@@ -43,4 +49,9 @@ export const MIGRATIONS: readonly string[] = [
      detail TEXT
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: the tamper-evident audit chain (core/store/audit-chain.ts); rows already there are chained now.
+  (db) => {
+    db.exec('ALTER TABLE audit ADD COLUMN prev_hash TEXT; ALTER TABLE audit ADD COLUMN hash TEXT;');
+    chainExistingRows(db);
+  },
 ];

@@ -1,15 +1,17 @@
 /**
  * The embedded store: one SQLite file in WAL mode under the Caduceus home. It holds installed plugins,
- * grants, enable state, each plugin's kv namespace and the audit log. WAL with synchronous=NORMAL means a
- * committed row survives SIGKILL of the process (only an OS crash can lose the newest commits), which is
- * what the audit log promises.
+ * grants, enable state, each plugin's kv namespace and the audit log, a hash chain (audit-chain.ts). WAL
+ * with synchronous=NORMAL means a committed row survives SIGKILL of the process (only an OS crash can lose
+ * the newest commits), which is what the audit log promises.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CaduceusError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AuditEvent, AuditRow } from '../audit.js';
+import { AuditChainWriter } from './audit-chain.js';
+import { verifyAuditChain, type AuditVerification } from './audit-verify.js';
+import type { AuditChainRow, AuditEvent, AuditRow } from '../audit.js';
 
 export interface PluginRow {
   id: string;
@@ -26,7 +28,8 @@ export interface PluginRow {
 
 export class Store {
   readonly db: Database.Database;
-  private readonly insertAudit: Database.Statement;
+  private readonly auditChain: AuditChainWriter;
+  private readonly auditTx: Database.Transaction<(events: readonly AuditEvent[], then?: () => void) => void>;
   private readonly kvGetStmt: Database.Statement;
   private readonly kvSetStmt: Database.Statement;
 
@@ -38,10 +41,11 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
-    this.insertAudit = this.db.prepare(
-      `INSERT INTO audit (ts, kind, plugin, tool, caller, outcome, code, duration_us, args_digest, result_digest, detail)
-       VALUES (@ts, @kind, @plugin, @tool, @caller, @outcome, @code, @durationUs, @argsDigest, @resultDigest, @detail)`,
-    );
+    this.auditChain = new AuditChainWriter(this.db);
+    this.auditTx = this.db.transaction((events: readonly AuditEvent[], then?: () => void) => {
+      this.auditChain.append(events);
+      then?.();
+    });
     this.kvGetStmt = this.db.prepare('SELECT value FROM kv WHERE plugin_id = ? AND key = ?').pluck();
     this.kvSetStmt = this.db.prepare(
       `INSERT INTO kv (plugin_id, key, value, updated_at) VALUES (?, ?, ?, ?)
@@ -57,7 +61,9 @@ export class Store {
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
+        const step = MIGRATIONS[v]!;
+        if (typeof step === 'string') this.db.exec(step);
+        else step(this.db);
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
@@ -156,20 +162,24 @@ export class Store {
   }
 
   // audit
-  appendAudit(e: AuditEvent): void {
-    this.insertAudit.run({
-      ts: e.ts,
-      kind: e.kind,
-      plugin: e.plugin ?? null,
-      tool: e.tool ?? null,
-      caller: e.caller ?? null,
-      outcome: e.outcome,
-      code: e.code ?? null,
-      durationUs: e.durationUs ?? null,
-      argsDigest: e.argsDigest ?? null,
-      resultDigest: e.resultDigest ?? null,
-      detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-    });
+  /**
+   * Appends events to the hash chain in one BEGIN IMMEDIATE transaction (a savepoint when the caller
+   * already holds one), then runs `then` inside it. IMMEDIATE because several processes write this file:
+   * the chain's head must be read under the write lock, or two writers would chain from the same row.
+   */
+  appendAudit(events: readonly AuditEvent[], then?: () => void): void {
+    this.auditTx.immediate(events, then);
+  }
+
+  /** Checks the audit hash chain (core/store/audit-verify.ts). */
+  verifyAudit(): AuditVerification {
+    return verifyAuditChain(this.db);
+  }
+
+  /** At most `limit` rows after `afterSeq`, oldest first, with their chain hashes (for exports). */
+  auditRowsAfter(afterSeq: number, limit: number): AuditChainRow[] {
+    const rows = this.db.prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({ ...toAuditRow(r), prevHash: r.prev_hash as string, hash: r.hash as string }));
   }
 
   tailAudit(limit: number, filter: { plugin?: string; kind?: string } = {}): AuditRow[] {
@@ -180,19 +190,23 @@ export class Store {
     const sql = `SELECT * FROM (SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`;
     const rows = this.db.prepare(sql).all(...params, limit) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      seq: r.seq as number,
-      ts: r.ts as number,
-      kind: r.kind as string,
-      plugin: (r.plugin as string | null) ?? undefined,
-      tool: (r.tool as string | null) ?? undefined,
-      caller: (r.caller as string | null) ?? undefined,
-      outcome: r.outcome as AuditRow['outcome'],
-      code: (r.code as string | null) ?? undefined,
-      durationUs: (r.duration_us as number | null) ?? undefined,
-      argsDigest: (r.args_digest as string | null) ?? undefined,
-      resultDigest: (r.result_digest as string | null) ?? undefined,
-      detail: r.detail ? JSON.parse(r.detail as string) as Record<string, unknown> : undefined,
-    }));
+    return rows.map(toAuditRow);
   }
+}
+
+function toAuditRow(r: Record<string, unknown>): AuditRow {
+  return {
+    seq: r.seq as number,
+    ts: r.ts as number,
+    kind: r.kind as string,
+    plugin: (r.plugin as string | null) ?? undefined,
+    tool: (r.tool as string | null) ?? undefined,
+    caller: (r.caller as string | null) ?? undefined,
+    outcome: r.outcome as AuditRow['outcome'],
+    code: (r.code as string | null) ?? undefined,
+    durationUs: (r.duration_us as number | null) ?? undefined,
+    argsDigest: (r.args_digest as string | null) ?? undefined,
+    resultDigest: (r.result_digest as string | null) ?? undefined,
+    detail: r.detail ? JSON.parse(r.detail as string) as Record<string, unknown> : undefined,
+  };
 }
