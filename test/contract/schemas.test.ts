@@ -4,14 +4,20 @@
  * the result when it fails), and checks that the generated manifest schema accepts the hello example and
  * refuses what JSON Schema can express. Refines (a semver version or range, engines "*") cannot be
  * expressed in JSON Schema; for those the zod schema the kernel uses is the check, and that is asserted.
+ * The `.d.ts` files generated beside them get the same drift check, and tsc checks the hello manifest
+ * against them as a package consumer imports them (`caduceus/manifests/<name>.v1.js`).
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
+import { tsProject } from '../helpers/tsc.js';
 
-const { generateSchemas } = await import(join(ROOT, 'scripts/schemas.mjs')) as { generateSchemas: (root: string) => Promise<Record<string, object>> };
+const { generateSchemas, generateTypes } = await import(join(ROOT, 'scripts/schemas.mjs')) as {
+  generateSchemas: (root: string) => Promise<Record<string, object>>;
+  generateTypes: (root: string) => Promise<Record<string, string>>;
+};
 const { manifestSchema } = await import(join(ROOT, 'dist/core/manifest/schema.js')) as { manifestSchema: { safeParse: (v: unknown) => { success: boolean } } };
 
 type Validate = ((data: unknown) => boolean) & { errors?: { instancePath: string; keyword: string }[] | null };
@@ -22,6 +28,7 @@ const MANIFESTS = join(ROOT, 'manifests');
 const HELLO_FILE = join(ROOT, 'examples/hello/caduceus.plugin.json');
 const hello = (): Record<string, any> => JSON.parse(readFileSync(HELLO_FILE, 'utf8'));
 const generated = await generateSchemas(ROOT);
+const generatedTypes = await generateTypes(ROOT);
 
 function compile(file: string): Validate {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -92,5 +99,40 @@ describe('the generated manifest schema', () => {
     const shortVersion = hello();
     shortVersion.version = '1.0';
     expect(manifestSchema.safeParse(shortVersion).success).toBe(false);
+  });
+});
+
+describe('manifests/*.d.ts against a fresh generation (drift)', () => {
+  it('holds one declaration file per schema, and only those', () => {
+    expect(readdirSync(MANIFESTS).filter((f) => f.endsWith('.d.ts')).sort()).toEqual(Object.keys(generatedTypes).sort());
+    expect(Object.keys(generatedTypes).sort()).toEqual(Object.keys(generated).map((f) => f.replace(/\.schema\.json$/, '.d.ts')).sort());
+  });
+
+  for (const [file, text] of Object.entries(generatedTypes)) {
+    it(`${file} equals a fresh generation byte for byte`, () => {
+      expect(readFileSync(join(MANIFESTS, file), 'utf8'), `manifests/${file} is out of date with core/; run \`npm run build\` and commit it`).toBe(text);
+    });
+  }
+
+  it('types examples/hello as a PluginManifest, its tools as ToolDescriptors, through the package exports', () => {
+    const project = tsProject();
+    try {
+      const m = JSON.stringify(hello(), null, 2);
+      project.write('ok.ts', `import type { PluginManifest } from 'caduceus/manifests/plugin-manifest.v1.js';
+import type { ToolDescriptor } from 'caduceus/manifests/tool-descriptor.v1.js';
+import type { AuditEvent } from 'caduceus/manifests/audit-event.v1.js';
+export const manifest: PluginManifest = ${m};
+export const tools: ToolDescriptor[] = manifest.contributes?.tools ?? [];
+export const event: AuditEvent = { ts: 1, kind: 'tool.call', outcome: 'ok', tool: 'hello_greet' };
+`);
+      project.write('bad.ts', `import type { PluginManifest } from 'caduceus/manifests/plugin-manifest.v1.js';
+export const manifest: PluginManifest = { ...${m}, manifestVersion: 2 };
+`);
+      const r = project.check(['ok.ts', 'bad.ts'], { libCheck: true });
+      expect(r.errors.filter((e) => !e.startsWith('bad.ts')), r.output).toEqual([]);
+      expect(r.errors, r.output).toEqual([expect.stringMatching(/^bad\.ts\(\d+,\d+\): error TS2322: Type '2' is not assignable to type '1'\./)]);
+    } finally {
+      rmSync(project.dir, { recursive: true, force: true });
+    }
   });
 });
