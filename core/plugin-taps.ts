@@ -19,8 +19,9 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
   const id = m.id;
   // Taps cannot be removed from a tapable hook, so a tap outlives a disable in a long-lived kernel;
   // it then steps aside (returns "no opinion" / passes the value through) until re-enabled.
-  const live = () => k.isEnabled(id);
   for (const h of m.contributes.hooks) {
+    // A hot reload may drop a hook the tap was made for; the tap then steps aside like a disabled one.
+    const live = () => k.isEnabled(id) && k.plugin(id).manifest.contributes.hooks.some((d) => d.name === h.name && d.scope === h.scope);
     const options = { name: `plugin:${id}`, stage: STAGE[h.stage] };
     const call = async (payload: unknown): Promise<unknown> => {
       const rt = k.activeRuntime(id) ?? await k.activate(id);

@@ -16,3 +16,13 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 export const CADUCEUS_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * Which caduceus/sdk versions this host runs bundles from (the build records its SDK version in the
+ * manifest's `sdk`). Within 0.x a minor version may change the sandbox protocol, so the range is the
+ * current minor; from 1.0 it is the major.
+ */
+export const SUPPORTED_SDK_RANGE = ((v: string) => {
+  const [major, minor] = v.split('.');
+  return major === '0' ? `>=0.${minor}.0 <0.${Number(minor) + 1}.0` : `>=${major}.0.0 <${Number(major) + 1}.0.0`;
+})(CADUCEUS_VERSION);

@@ -15,6 +15,7 @@ import { CaduceusError } from '../core/errors.js';
 import { parseManifestText } from '../core/manifest/load.js';
 import { MANIFEST_FILE, type Manifest } from '../core/manifest/schema.js';
 import { integrityOf } from '../core/integrity.js';
+import { CADUCEUS_VERSION } from '../core/version.js';
 
 const SANDBOX_ALTERNATIVE: Record<string, string> = {
   fs: 'ctx.fs.read / ctx.fs.write (permissions fs.read:<dir>, fs.write:<dir>)',
@@ -63,6 +64,7 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   const manifestObj = JSON.parse(sourceText) as Record<string, unknown>;
   const contributes = (manifestObj.contributes ?? {}) as Record<string, unknown>;
   contributes.tools = described.tools;
+  manifestObj.sdk = CADUCEUS_VERSION;
   const handHooks = ((contributes.hooks ?? []) as { name: string }[]).filter((h) => !described.hooks.some((d) => d.name === h.name));
   const hooks = [...handHooks, ...described.hooks];
   if (hooks.length) contributes.hooks = hooks;
@@ -113,7 +115,8 @@ async function bundle(dir: string, id: string, entry: string, outfile: string, m
       },
     }],
   }).catch((err: esbuild.BuildFailure) => {
-    throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' failed to bundle: ${err.errors?.map((e) => e.text).join('; ') ?? err.message}`, { plugin: id });
+    const where = (e: esbuild.Message) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ` : '');
+    throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' failed to bundle: ${err.errors?.map((e) => `${where(e)}${e.text}`).join('; ') ?? err.message}`, { plugin: id });
   });
   if (blocked.length) {
     throw new CaduceusError('CAD_ERR_BUILD_UNSANDBOXABLE', `Plugin '${id}' cannot be sandboxed: ${blocked.join('; ')}.`, { plugin: id, details: { blocked } });
@@ -129,14 +132,23 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
   } catch (err) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
   }
-  const mod = sandbox.__out as { default?: { tools?: { describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
+  const mod = sandbox.__out as { default?: { tools?: { name?: string; describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
   const def = mod?.default;
   if (!def || !Array.isArray(def.tools)) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
   }
-  const tools = def.tools.map((t) => {
+  const seen = new Set<string>();
+  const tools = def.tools.map((t: { name?: string; describe?: () => Record<string, unknown> }) => {
     if (typeof t.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a tool not made with defineTool().`, { plugin: id });
-    return JSON.parse(JSON.stringify(t.describe())) as Record<string, unknown>;
+    if (seen.has(String(t.name))) {
+      throw new CaduceusError('CAD_ERR_BUILD_DUPLICATE_TOOL', `Plugin '${id}' defines two tools named ${JSON.stringify(t.name)}. Rename one of them: a tool name must be unique.`, { plugin: id, tool: String(t.name) });
+    }
+    seen.add(String(t.name));
+    try {
+      return JSON.parse(JSON.stringify(t.describe())) as Record<string, unknown>;
+    } catch (err) {
+      throw new CaduceusError('CAD_ERR_BUILD_SCHEMA', `Plugin '${id}' tool ${JSON.stringify(t.name)}: ${(err as Error).message}`, { plugin: id, tool: String(t.name) });
+    }
   });
   const hooks = Object.entries(def.hooks ?? {}).map(([name, h]) => ({ name, stage: h?.stage ?? 'DEFAULT', ...(h?.scope ? { scope: h.scope } : {}) }));
   return { tools, hooks };

@@ -7,11 +7,28 @@ import { z } from 'zod';
 import type { HookName, PluginContext, PluginHookHandlers } from './types.js';
 
 export type * from './types.js';
+/**
+ * zod, for tool input and output schemas. In the sandbox bundle it is a build-time stand-in: arguments
+ * are validated on the host from the JSON Schema the build generates.
+ *
+ * @example
+ * ```ts
+ * const input = z.object({ city: z.string().min(1).describe('city name'), days: z.number().int().min(1).max(7).default(1) });
+ * ```
+ */
 export { z };
 
 export { STAGE, HOST_ERROR_CODES, type StageName, type HostErrorCode } from './constants.js';
 import type { StageName } from './constants.js';
 
+/**
+ * Everything `defineTool` takes: the descriptor fields, the zod schemas and the handler.
+ *
+ * @example
+ * ```ts
+ * const opts: ToolOptions<typeof input, typeof output> = { name: 'notes_add', description: 'Adds a note.', input, output, mutating: true, handler: async ({ text }, ctx) => { await ctx.kv.set(String(ctx.clock.now()), text); return { ok: true }; } };
+ * ```
+ */
 export interface ToolOptions<I extends z.ZodType, O extends z.ZodType> {
   /** Must match ^[a-zA-Z0-9_-]{1,64}$; prefix it with your plugin id to avoid clashes. */
   name: string;
@@ -30,6 +47,15 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType> {
   handler: (args: z.output<I>, ctx: PluginContext) => z.input<O> | Promise<z.input<O>>;
 }
 
+/**
+ * What `defineTool` returns; pass it to `definePlugin({ tools })`.
+ *
+ * @example
+ * ```ts
+ * const tools: ToolDefinition[] = [greet, count];
+ * export default definePlugin({ tools });
+ * ```
+ */
 export interface ToolDefinition {
   readonly name: string;
   readonly handler: (args: unknown, ctx: PluginContext) => unknown;
@@ -66,12 +92,36 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType = z.ZodUnkno
   };
 }
 
+/**
+ * Tool schemas become JSON Schema, which the host validates against; so a zod type with no JSON Schema
+ * equivalent is a build error, not a silently looser contract. Input schemas are also converted in
+ * output mode, which refuses transforms: the sandbox never runs zod, so a transform would never apply.
+ */
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  delete json.$schema;
+  const side = io === 'input' ? 'input schema' : 'output schema';
+  let json: Record<string, unknown>;
+  try {
+    json = z.toJSONSchema(schema, { io, unrepresentable: 'throw' }) as Record<string, unknown>;
+    if (io === 'input') z.toJSONSchema(schema, { io: 'output', unrepresentable: 'throw' });
+  } catch (err) {
+    const why = (err as Error).message;
+    const transform = /transform/i.test(why);
+    throw new Error(`its ${side} has no JSON Schema equivalent (${why}). ${transform
+      ? 'Transforms never run: arguments are validated on the host as JSON and passed to the handler as they are; convert inside the handler instead.'
+      : 'Use JSON-representable types: e.g. z.string().describe("ISO 8601 date") instead of z.date(), z.number() or z.string() instead of z.bigint().'}`);
+  }
+  if (typeof json.$schema === 'string') delete json.$schema;
   return json;
 }
 
+/**
+ * Hooks a plugin taps declaratively, each with its stage (and, for `beforeToolCall`, its scope).
+ *
+ * @example
+ * ```ts
+ * const hooks: HookRegistrations = { afterToolCall: { stage: 'AUDIT', handler: ({ tool }) => void tool } };
+ * ```
+ */
 export type HookRegistrations = {
   [K in HookName]?: {
     stage?: StageName;
@@ -85,6 +135,14 @@ export type HookRegistrations = {
   }
 };
 
+/**
+ * What `definePlugin` takes.
+ *
+ * @example
+ * ```ts
+ * export default definePlugin({ tools: [greet], setup: (ctx) => ctx.log.info('started') });
+ * ```
+ */
 export interface PluginOptions {
   tools?: ToolDefinition[];
   /** Hooks tapped declaratively; the build declares them in the manifest with their stage. */
@@ -93,6 +151,15 @@ export interface PluginOptions {
   setup?: (ctx: PluginContext) => void;
 }
 
+/**
+ * What `definePlugin` returns; it must be the entry's default export.
+ *
+ * @example
+ * ```ts
+ * const plugin: PluginDefinition = definePlugin({ tools: [greet] });
+ * export default plugin;
+ * ```
+ */
 export interface PluginDefinition {
   readonly __caduceus: 1;
   readonly tools: ToolDefinition[];

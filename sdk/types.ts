@@ -1,9 +1,12 @@
-/**
- * Types of the host API a plugin sees inside its isolate. Every call is checked against the plugin's
- * granted permissions on the host; a call outside them rejects with an error whose `code` is
- * `CAD_ERR_PERMISSION_DENIED` (match on `code`, never `instanceof`).
- */
 
+/**
+ * Options for `ctx.fetch`. `timeoutMs` and `maxBytes` may only lower the host's ceilings (120 s, 50 MiB).
+ *
+ * @example
+ * ```ts
+ * await ctx.fetch('https://api.example.com/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs: 5_000 });
+ * ```
+ */
 export interface FetchInit {
   method?: string;
   headers?: Record<string, string>;
@@ -12,6 +15,90 @@ export interface FetchInit {
   maxBytes?: number;
 }
 
+/**
+ * Options for `ctx.exec`.
+ *
+ * @example
+ * ```ts
+ * const r = await ctx.exec('npm test', { cwd: 'packages/api', timeoutMs: 120_000, maxOutputBytes: 200_000 });
+ * ```
+ */
+export interface ExecOptions {
+  /** Working directory relative to the workspace; must stay inside it. */
+  cwd?: string;
+  /** Default 60 s, at most 600 s; the whole process group is killed when it passes. */
+  timeoutMs?: number;
+  /** Cap for stdout and for stderr, each; default 1 MiB, at most 16 MiB. */
+  maxOutputBytes?: number;
+  /** Written to the command's stdin. */
+  input?: string;
+}
+
+/**
+ * What `ctx.exec` resolves to. A non-zero exit is a result, not an error.
+ *
+ * @example
+ * ```ts
+ * const { exitCode, stdout, stderr, timedOut } = await ctx.exec('git status --short');
+ * if (exitCode !== 0) return { error: stderr.slice(0, 2000) };
+ * ```
+ */
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Output went past maxOutputBytes and was cut. */
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/**
+ * One match of `ctx.safety.scanText`: the rule (e.g. `injection.override`, `hidden.css`, `unicode.tags`),
+ * its severity, where it starts in the text (UTF-16 index) and an excerpt of at most 80 characters with
+ * invisible characters spelled out as `\u{XXXX}`.
+ *
+ * @example
+ * ```ts
+ * const f: TextScanFinding = { rule: 'injection.override', severity: 'dangerous', index: 120, excerpt: 'Ignore all previous instructions and' };
+ * ```
+ */
+export interface TextScanFinding {
+  rule: string;
+  severity: 'caution' | 'dangerous';
+  index: number;
+  excerpt: string;
+}
+
+/**
+ * What `ctx.safety.scanText` resolves to: `safe`, `caution` or `dangerous`, the rule that decided it (the
+ * first of the most severe findings) and every finding in text order (at most 100, dangerous ones kept
+ * first). The rules are listed in docs/security.md.
+ *
+ * @example
+ * ```ts
+ * const scan: TextScanResult = await ctx.safety.scanText(page.body);
+ * if (scan.verdict === 'dangerous') return { refused: `the page tries to instruct the model (${scan.rule})` };
+ * ```
+ */
+export interface TextScanResult {
+  verdict: 'safe' | 'caution' | 'dangerous';
+  rule?: string;
+  findings: TextScanFinding[];
+}
+
+/**
+ * What `ctx.fetch` resolves to: the body as text, headers lower-cased, and the final URL after redirects
+ * (each hop re-checked against the grants).
+ *
+ * @example
+ * ```ts
+ * const res = await ctx.fetch('https://api.example.com/items');
+ * if (res.status !== 200) throw new Error(`api said ${res.status} ${res.statusText}`);
+ * const items = JSON.parse(res.body) as unknown[];
+ * ```
+ */
 export interface FetchResponse {
   status: number;
   statusText: string;
@@ -21,6 +108,14 @@ export interface FetchResponse {
   redirected: boolean;
 }
 
+/**
+ * What a `beforeToolCall` handler receives for each call.
+ *
+ * @example
+ * ```ts
+ * hooks: { beforeToolCall: { stage: 'GUARD', handler: (call: ToolCallPayload) => (call.mutating && call.caller === 'model' ? { verdict: 'ask', question: `Let the model run ${call.tool}?` } : undefined) } }
+ * ```
+ */
 export interface ToolCallPayload {
   tool: string;
   plugin: string;
@@ -30,11 +125,28 @@ export interface ToolCallPayload {
   mutating: boolean;
 }
 
+/**
+ * A guard's answer: allow, deny with a reason the caller sees, or ask the operator. Returning nothing
+ * means "no opinion"; the next guard decides.
+ *
+ * @example
+ * ```ts
+ * const verdict: Verdict = { verdict: 'deny', reason: 'writes outside the project are not allowed' };
+ * ```
+ */
 export type Verdict =
   | { verdict: 'allow' }
   | { verdict: 'deny'; reason: string }
   | { verdict: 'ask'; question: string };
 
+/**
+ * One tool as `resolveTools` handlers see it: the descriptor fields plus the owning plugin.
+ *
+ * @example
+ * ```ts
+ * hooks: { resolveTools: { handler: (tools: ToolSummary[]) => tools.filter((t) => !t.name.startsWith('debug_')) } }
+ * ```
+ */
 export interface ToolSummary {
   name: string;
   description: string;
@@ -42,7 +154,15 @@ export interface ToolSummary {
   [key: string]: unknown;
 }
 
-/** Handlers a plugin may tap, with the payload each receives and what it may return. */
+/**
+ * Handlers a plugin may tap, with the payload each receives and what it may return. Declare them in
+ * `definePlugin({ hooks })`; the build lists them (with their stage) in the manifest.
+ *
+ * @example
+ * ```ts
+ * const onError: PluginHookHandlers['toolError'] = ({ tool, error }) => void ctx.log.warn(tool, error.code);
+ * ```
+ */
 export interface PluginHookHandlers {
   beforeToolCall: (call: ToolCallPayload) => Verdict | undefined | void | Promise<Verdict | undefined | void>;
   afterToolCall: (info: { tool: string; plugin: string; caller: string; result: unknown }) => { result: unknown } | undefined | void | Promise<{ result: unknown } | undefined | void>;
@@ -53,8 +173,70 @@ export interface PluginHookHandlers {
   pluginUnloaded: (info: { id: string; version: string; generation: number }) => void | Promise<void>;
 }
 
+/**
+ * The names of the hooks plugins may tap.
+ *
+ * @example
+ * ```ts
+ * const tapped: HookName[] = ['beforeToolCall', 'afterToolCall'];
+ * ```
+ */
 export type HookName = keyof PluginHookHandlers;
 
+/**
+ * The tools `ctx.tools.call` knows by name, each as `{ args; result }`. Empty here: the file
+ * `caduceus types` writes (`caduceus-tools.d.ts` by default; include it in your tsconfig) fills it by
+ * declaration merging with the tools of the installed plugins. While it is empty, `ctx.tools.call` takes
+ * any name and arguments, as if untyped; once it has entries, the name must be one of them, the arguments
+ * must match its `args` and the promise resolves to its `result`.
+ *
+ * @example
+ * ```ts
+ * // caduceus-tools.d.ts, as `caduceus types` writes it:
+ * export interface HelloGreetArgs { name: string }
+ * export interface HelloGreetResult { greeting: string }
+ * declare module 'caduceus/sdk' {
+ *   interface ToolRegistry {
+ *     hello_greet: { args: HelloGreetArgs; result: HelloGreetResult };
+ *   }
+ * }
+ *
+ * // in a tool handler:
+ * const { greeting } = await ctx.tools.call('hello_greet', { name: 'Ada' }); // greeting: string
+ * ```
+ */
+export interface ToolRegistry {}
+
+/**
+ * The signature of `ctx.tools.call`: checked against {@link ToolRegistry} when it has entries.
+ *
+ * @example
+ * ```ts
+ * const call: ToolCall = ctx.tools.call;
+ * const out = await call('hello_greet', { name: 'Ada' });
+ * ```
+ */
+export type ToolCall = [keyof ToolRegistry] extends [never]
+  ? <T = unknown>(name: string, args: unknown) => Promise<T>
+  : <N extends keyof ToolRegistry & string>(name: N, args: ToolRegistryEntry<N, 'args'>) => Promise<ToolRegistryEntry<N, 'result'>>;
+
+type ToolRegistryEntry<N extends keyof ToolRegistry, K extends 'args' | 'result'> =
+  ToolRegistry[N] extends { [P in K]: infer V } ? V : unknown;
+
+/**
+ * The per-plugin host API, the second argument of every tool handler and of `setup`. Each member is a
+ * syscall checked on the host against the plugin's granted permissions.
+ *
+ * @example
+ * ```ts
+ * handler: async ({ city }, ctx: PluginContext) => {
+ *   const key = await ctx.secrets.get('WEATHER_API_KEY');          // permission secret:WEATHER_API_KEY
+ *   const res = await ctx.fetch(`https://api.weather.example/v1?q=${city}`, { headers: { authorization: `Bearer ${key}` } }); // net:api.weather.example
+ *   await ctx.kv.set(`last:${city}`, res.body);                      // kv
+ *   return JSON.parse(res.body);
+ * }
+ * ```
+ */
 export interface PluginContext {
   readonly pluginId: string;
   /** The operator's config for this plugin (plugins.<id> in config.json), validated against configSchema. */
@@ -83,8 +265,29 @@ export interface PluginContext {
   };
   /** Environment variables (permission `env:<NAME>`). */
   readonly env: { get(name: string): Promise<string | null> };
-  /** Other tools, through the full pipeline (permission `tools.call:<name>`). */
-  readonly tools: { call<T = unknown>(name: string, args: unknown): Promise<T> };
+  /**
+   * Runs a shell command in the workspace (permission `exec`). The command guard classifies it first:
+   * hardline commands never run (CAD_ERR_EXEC_HARDLINE), dangerous ones need the operator's approval, and
+   * the operator's deny/allow globs apply (CAD_ERR_EXEC_DENIED). The environment holds no secrets unless
+   * granted as `env:<NAME>`; output is capped and a timeout kills the whole process group.
+   */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Secrets the operator stored with `caduceus secrets set <NAME>` (permission `secret:<NAME>`); null when
+   * not set. Each read is audited by name, never by value.
+   */
+  readonly secrets: { get(name: string): Promise<string | null> };
+  /**
+   * Other tools, through the full pipeline (permission `tools.call:<name>`). Typed by {@link ToolRegistry}
+   * once `caduceus types` has filled it; until then any name, any arguments and a result you type yourself.
+   */
+  readonly tools: { call: ToolCall };
+  /**
+   * The host's prompt-injection scanner, for text a plugin is about to hand a model (a fetched page, a
+   * file, a memory entry): the same rules `caduceus guards check text` applies. No permission needed; it
+   * has no effect. At most 1 MiB per call (CAD_ERR_SYSCALL_INVALID above that).
+   */
+  readonly safety: { scanText(text: string): Promise<TextScanResult> };
   readonly clock: { now(): number };
   /** Taps for hooks declared in the manifest's contributes.hooks. */
   readonly hooks: { [K in HookName]: { tap(fn: PluginHookHandlers[K]): void } };

@@ -9,6 +9,7 @@ import semver from 'semver';
 import { CaduceusError } from '../errors.js';
 import { manifestSchema, MANIFEST_FILE, type Manifest } from './schema.js';
 import { fileIntegrity } from '../integrity.js';
+import { SUPPORTED_SDK_RANGE } from '../version.js';
 
 /** Reads, parses and schema-checks `caduceus.plugin.json` in a folder. */
 export function readManifest(dir: string): Manifest {
@@ -68,6 +69,11 @@ export function checkEngine(m: Manifest, caduceusVersion: string): void {
     throw new CaduceusError('CAD_ERR_MANIFEST_ENGINE',
       `Plugin '${m.id}' needs Caduceus ${JSON.stringify(m.engines.caduceus)} (engines.caduceus) but this is ${caduceusVersion}. Install a version of '${m.id}' built for ${caduceusVersion}, or widen engines.caduceus.`,
       { plugin: m.id });
+  }
+  if (m.sdk !== undefined && !semver.satisfies(m.sdk, SUPPORTED_SDK_RANGE, { includePrerelease: true })) {
+    throw new CaduceusError('CAD_ERR_MANIFEST_SDK',
+      `Plugin '${m.id}' was built with caduceus/sdk ${m.sdk} (manifest field "sdk"), but Caduceus ${caduceusVersion} runs bundles built with SDK ${SUPPORTED_SDK_RANGE}. Rebuild it with \`caduceus plugin build\` from this Caduceus, or install a Caduceus that supports SDK ${m.sdk}.`,
+      { plugin: m.id, details: { sdk: m.sdk, supported: SUPPORTED_SDK_RANGE } });
   }
 }
 

@@ -68,6 +68,8 @@ export const manifestSchema = z.strictObject({
     }),
   }),
   main: z.string().min(1),
+  /** The caduceus/sdk version the bundle was built with; written by `caduceus plugin build`. */
+  sdk: z.string().refine((v) => semver.valid(v) !== null, { message: 'must be a semver version like 0.1.0' }).optional(),
   contributes: z.strictObject({
     tools: z.array(toolDescriptorSchema).default([]),
     providers: z.array(z.strictObject({ kind: z.string().regex(/^[a-z][a-z0-9-]*$/), name: z.string().min(1) })).default([]),

@@ -64,6 +64,7 @@ export class Sandbox {
   private nextCall = 1;
   private nextSys = 1;
   private disposed = false;
+  private idleWaiters: (() => void)[] = [];
   /** Set by the supervisor to learn about failures that happen outside a call it awaits. */
   onFailure: ((kind: FailureKind, error: CaduceusError) => void) | undefined;
 
@@ -145,6 +146,7 @@ export class Sandbox {
       const remaining = Math.max(1, opts.timeoutMs - (performance.now() - started));
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        queueMicrotask(() => this.checkIdle());
         const e = new CaduceusError('CAD_ERR_SANDBOX_TIMEOUT',
           `Plugin '${this.opts.pluginId}' ${what(opts)} did not settle within ${opts.timeoutMs} ms; its isolate was disposed. Make it finish sooner, or raise timeoutMs.`,
           { plugin: this.opts.pluginId, tool: opts.tool, hook: opts.hook });
@@ -186,6 +188,23 @@ export class Sandbox {
     this.pending.delete(id);
     clearTimeout(p.timer);
     this.decode(reply, p.opts).then(p.resolve, p.reject);
+    this.checkIdle();
+  }
+
+  /**
+   * Resolves once no call is pending (or the isolate is gone). A hot reload retires the old generation
+   * this way: calls already inside it finish there, and only then is the isolate disposed.
+   */
+  whenIdle(): Promise<void> {
+    if (this.pending.size === 0 || this.disposed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if ((this.pending.size > 0 && !this.disposed) || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private onSys(name: string, args: string): string {
@@ -287,6 +306,7 @@ export class Sandbox {
     if (this.disposed) return;
     this.disposed = true;
     for (const p of this.pending.values()) clearTimeout(p.timer);
+    queueMicrotask(() => this.checkIdle());
     if (!this.isolate.isDisposed) {
       try {
         this.isolate.dispose();

@@ -93,6 +93,9 @@ export class Supervisor {
 
   private async restartThenInvoke(kind: 'tool' | 'hook', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
     if (this.struckOut) throw this.struckOut;
+    if (this.retired) {
+      throw new CaduceusError('CAD_ERR_SANDBOX_CRASHED', `Plugin '${this.opts.pluginId}' generation ${this.opts.generation} was replaced by a reload; call again.`, { plugin: this.opts.pluginId });
+    }
     const wait = this.restartAt - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     if (this.struckOut) throw this.struckOut;
@@ -122,6 +125,10 @@ export class Supervisor {
     return this.sandbox?.alive ? this.sandbox : undefined;
   }
 
+  get generation(): number {
+    return this.opts.generation;
+  }
+
   heapBytes(): number {
     return this.sandbox?.heapBytes() ?? 0;
   }
@@ -129,6 +136,20 @@ export class Supervisor {
   pendingCalls(): string[] {
     return this.sandbox?.pendingCalls() ?? [];
   }
+
+  /**
+   * Takes this generation out of service gracefully: the calls already running finish on it, then the
+   * isolate is disposed. New calls must already be going to the next generation.
+   */
+  async retire(): Promise<void> {
+    this.retired = true;
+    const sb = this.sandbox;
+    if (sb) await sb.whenIdle();
+    this.dispose();
+  }
+
+  /** Set once a newer generation replaced this one; a retired supervisor never restarts. */
+  private retired = false;
 
   dispose(): void {
     this.sandbox?.dispose();
