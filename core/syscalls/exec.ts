@@ -1,0 +1,168 @@
+/**
+ * The `exec` syscall: runs one shell command for a plugin with the `exec` permission, after the command
+ * guard. Order: normalise and classify (core/safety/command.ts) → hardline commands never run, in any
+ * mode → the operator's deny globs → allow globs run without asking → in allowlist mode nothing else
+ * runs → dangerous commands need approval (the `approval` hook) → run. The command runs in the
+ * workspace with a filtered environment (no secrets unless granted as env:<NAME>), a timeout that kills
+ * its whole process group, and capped stdout/stderr. Every decision and every run is audited.
+ */
+import { spawn } from 'node:child_process';
+import { resolve, relative, isAbsolute, sep } from 'node:path';
+import { CaduceusError } from '../errors.js';
+import { digest, type AuditEvent } from '../audit.js';
+import { checkCommand, commandGlobMatch } from '../safety/command.js';
+import type { ApprovalMode, ApprovalRequest } from '../approvals.js';
+
+export interface ExecPolicy {
+  allow: readonly string[];
+  deny: readonly string[];
+  mode: ApprovalMode;
+}
+
+export interface ExecDeps {
+  plugin: string;
+  workspace: string;
+  /** Environment variable names the plugin was granted (env:<NAME>); passed through to the command. */
+  envGrants: ReadonlySet<string>;
+  policy: () => ExecPolicy;
+  approve: (req: ApprovalRequest) => Promise<boolean>;
+  audit: (e: AuditEvent) => void;
+}
+
+export interface ExecRequest {
+  command: string;
+  /** Working directory relative to the workspace (must stay inside it). */
+  cwd?: string;
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  /** Text written to the command's stdin. */
+  input?: string;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const MAX_TIMEOUT_MS = 600_000;
+const DEFAULT_OUTPUT = 1024 * 1024;
+const MAX_OUTPUT = 16 * 1024 * 1024;
+/** What a command may see of the host's environment without a grant: nothing that holds a credential. */
+const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TERM', 'TZ', 'TMPDIR'];
+
+export async function execCommand(d: ExecDeps, req: ExecRequest): Promise<ExecResult> {
+  const command = req.command;
+  if (typeof command !== 'string' || command.trim() === '' || command.length > 100_000) {
+    throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' passed exec an empty or oversized command (1 to 100000 characters).`, { plugin: d.plugin });
+  }
+  const check = checkCommand(command);
+  const policy = d.policy();
+  const refuse = (code: 'CAD_ERR_EXEC_HARDLINE' | 'CAD_ERR_EXEC_DENIED', why: string, detail: Record<string, unknown>): never => {
+    d.audit({ ts: Date.now(), kind: 'exec.denied', plugin: d.plugin, outcome: 'denied', code, argsDigest: digest(command), detail: { verdict: check.verdict, rule: check.rule, program: program(check.normalized), ...detail } });
+    throw new CaduceusError(code, `Plugin '${d.plugin}' may not run ${JSON.stringify(clip(check.normalized))}: ${why}`, { plugin: d.plugin, details: { rule: check.rule, verdict: check.verdict } });
+  };
+  if (check.verdict === 'hardline') {
+    refuse('CAD_ERR_EXEC_HARDLINE', `${check.reason} (rule ${check.rule}). Hardline commands never run, whatever the mode or config.`, {});
+  }
+  const denied = policy.deny.find((g) => commandGlobMatch(g, check.normalized));
+  if (denied) refuse('CAD_ERR_EXEC_DENIED', `it matches the deny glob ${JSON.stringify(denied)} in security.commands.deny.`, { glob: denied });
+  const allowed = policy.allow.find((g) => commandGlobMatch(g, check.normalized));
+  if (!allowed) {
+    if (policy.mode === 'allowlist') {
+      refuse('CAD_ERR_EXEC_DENIED', 'security.approvals.mode is "allowlist" and no glob in security.commands.allow matches it. Add one if it should run.', {});
+    }
+    if (check.verdict === 'dangerous') {
+      const ok = await d.approve({
+        kind: 'command', subject: check.normalized, caller: `plugin:${d.plugin}`, plugin: d.plugin, rule: check.rule,
+        question: `Run \`${clip(check.normalized)}\`? It ${check.reason} (rule ${check.rule}).`,
+      });
+      if (!ok) refuse('CAD_ERR_EXEC_DENIED', `${check.reason} (rule ${check.rule}) and approval was not given. Approve it when asked, or add a glob to security.commands.allow.`, {});
+    }
+  }
+  const cwd = insideWorkspace(d, req.cwd);
+  const result = await run(command, cwd, filteredEnv(d.envGrants), clamp(req.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS), clamp(req.maxOutputBytes, DEFAULT_OUTPUT, MAX_OUTPUT), req.input);
+  d.audit({
+    ts: Date.now(), kind: 'exec', plugin: d.plugin, outcome: result.timedOut ? 'timeout' : 'ok', argsDigest: digest(command), durationUs: result.durationMs * 1000,
+    detail: { program: program(check.normalized), verdict: check.verdict, rule: check.rule, allowedBy: allowed, exitCode: result.exitCode, signal: result.signal, truncated: result.truncated },
+  });
+  return result;
+}
+
+function program(normalized: string): string {
+  return normalized.split(/\s+/)[0] ?? '';
+}
+
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function clamp(v: unknown, fallback: number, max: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, max) : fallback;
+}
+
+function insideWorkspace(d: ExecDeps, cwd: string | undefined): string {
+  if (cwd === undefined) return d.workspace;
+  const abs = resolve(d.workspace, cwd);
+  const rel = relative(d.workspace, abs);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new CaduceusError('CAD_ERR_FS_OUTSIDE_ROOT', `Plugin '${d.plugin}' asked exec to run in ${JSON.stringify(cwd)}, outside the workspace '${d.workspace}'.`, { plugin: d.plugin });
+  }
+  return abs;
+}
+
+function filteredEnv(grants: ReadonlySet<string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of Object.keys(process.env)) {
+    if (BASE_ENV.includes(name) || name.startsWith('LC_') || grants.has(name)) env[name] = process.env[name];
+  }
+  return env;
+}
+
+function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxBytes: number, input: string | undefined): Promise<ExecResult> {
+  const t0 = performance.now();
+  return new Promise((done) => {
+    // Its own process group, so a timeout kills everything the command started, not only the shell.
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outBytes = 0;
+    let errBytes = 0;
+    let truncated = false;
+    let timedOut = false;
+    const take = (chunks: Buffer[], size: number, chunk: Buffer): number => {
+      const room = maxBytes - size;
+      if (room <= 0) { truncated = true; return size; }
+      if (chunk.length > room) { truncated = true; chunks.push(chunk.subarray(0, room)); return maxBytes; }
+      chunks.push(chunk);
+      return size + chunk.length;
+    };
+    child.stdout.on('data', (c: Buffer) => { outBytes = take(out, outBytes, c); });
+    child.stderr.on('data', (c: Buffer) => { errBytes = take(err, errBytes, c); });
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => { timedOut = true; kill(); }, timeoutMs);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+    const finish = (exitCode: number | null, signal: string | null) => {
+      clearTimeout(timer);
+      done({
+        exitCode, signal, truncated, timedOut,
+        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+        durationMs: Math.round(performance.now() - t0),
+      });
+    };
+    child.on('error', (e) => { err.push(Buffer.from(String(e.message))); finish(127, null); });
+    child.on('close', (code, signal) => finish(code, signal));
+  });
+}
