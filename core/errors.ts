@@ -11,6 +11,7 @@ export const ERRORS = {
   CAD_ERR_MANIFEST_JSON: { meaning: 'caduceus.plugin.json is not valid JSON.', fix: 'Fix the JSON syntax at the reported line and column.' },
   CAD_ERR_MANIFEST_SCHEMA: { meaning: 'The manifest does not match manifest schema v1.', fix: 'Correct the named field; the schema is manifests/plugin-manifest.v1.schema.json.' },
   CAD_ERR_MANIFEST_ENGINE: { meaning: 'The manifest engines.caduceus range excludes this Caduceus version (or is "*").', fix: 'Install a plugin version built for this Caduceus, or widen engines.caduceus to a range that includes it.' },
+  CAD_ERR_MANIFEST_SDK: { meaning: 'The plugin was built with a caduceus/sdk version this Caduceus does not support.', fix: 'Rebuild the plugin with a supported SDK (`caduceus plugin build` from this Caduceus), or install a matching Caduceus.' },
   CAD_ERR_MANIFEST_MAIN: { meaning: 'The manifest main file is missing or resolves outside the plugin folder.', fix: 'Build the plugin so main exists, and keep main a relative path inside the folder.' },
   // dependencies
   CAD_ERR_DEPENDENCY_MISSING: { meaning: 'A plugin named in requires.plugins is not installed or not enabled.', fix: 'Install and enable the required plugin first.' },
@@ -21,6 +22,7 @@ export const ERRORS = {
   CAD_ERR_PERMISSION_INVALID: { meaning: 'A permission string is malformed or of an unknown kind.', fix: 'Use one of: kv, wasm, net:<host>, fs.read:<path>, fs.write:<path>, env:<NAME>, tools.call:<tool>.' },
   CAD_ERR_PERMISSION_NOT_REQUESTED: { meaning: 'A grant names a permission the plugin manifest does not request.', fix: 'Grant only permissions listed by `caduceus plugins info <id>`.' },
   CAD_ERR_PERMISSION_CONSENT_REQUIRED: { meaning: 'Enabling needs consent to the requested permissions and tapped hooks, and it was refused or nothing could ask.', fix: 'Re-run interactively, or pass --yes to grant what is shown.' },
+  CAD_ERR_SECRET_INVALID: { meaning: 'A secret name is malformed, or its value is empty or too large.', fix: 'Use a name like OPENAI_API_KEY and pass a non-empty value on stdin.' },
   CAD_ERR_PERMISSION_DENIED: { meaning: 'A plugin called a syscall its grants do not cover; nothing happened.', fix: 'Grant the permission with `caduceus plugins grant <id> <permission>` if the plugin should have it.' },
   // integrity
   CAD_ERR_INTEGRITY_MISMATCH: { meaning: 'The plugin bundle changed since it was installed; it refuses to load.', fix: 'Reinstall the plugin from a trusted source with `caduceus plugins install`.' },
@@ -61,7 +63,9 @@ export const ERRORS = {
   // syscalls
   CAD_ERR_SYSCALL_UNKNOWN: { meaning: 'A plugin called a syscall that does not exist.', fix: 'Use the host API from caduceus/sdk.' },
   CAD_ERR_SYSCALL_INVALID: { meaning: 'A syscall got arguments of the wrong shape or size.', fix: 'Pass the arguments the host API documents.' },
-  CAD_ERR_NET_BLOCKED: { meaning: 'net.fetch refused the URL: scheme, an internal address without an exact grant, a metadata endpoint, or too many redirects.', fix: 'Grant net:<host> for public hosts; private addresses need the exact host granted; metadata addresses are never allowed.' },
+  CAD_ERR_EXEC_HARDLINE: { meaning: 'The exec syscall refused a hardline command (deleting / or home, mkfs, a fork bomb, shutdown, …); these never run.', fix: 'Do not run it; nothing can allow it.' },
+  CAD_ERR_EXEC_DENIED: { meaning: 'The exec syscall refused a command: a deny glob, allowlist mode, or a dangerous command without approval.', fix: 'Approve it when asked, or add a glob to security.commands.allow in config.json.' },
+  CAD_ERR_NET_BLOCKED: { meaning: 'net.fetch refused the URL: scheme, an internal address without an exact grant, a metadata endpoint, a host on security.blockedDomains, or too many redirects.', fix: 'Grant net:<host> for public hosts; private addresses need the exact host granted; metadata addresses are never allowed; a blocked host needs its entry removed from security.blockedDomains in config.json.' },
   CAD_ERR_NET_FAILED: { meaning: 'net.fetch could not complete the request.', fix: 'Check that the host is reachable.' },
   CAD_ERR_FS_OUTSIDE_ROOT: { meaning: 'A path resolves outside the granted roots (.., or a symlink escape).', fix: 'Use a path inside a granted root, or grant fs.read:<dir> / fs.write:<dir>.' },
   CAD_ERR_FS_PROTECTED: { meaning: 'The path is a credential or Caduceus store file that plugins may never write.', fix: 'Write somewhere else.' },
@@ -71,10 +75,19 @@ export const ERRORS = {
   CAD_ERR_BUILD_BUNDLE: { meaning: 'The plugin source could not be bundled, or the bundle does not export a plugin made with definePlugin/defineTool.', fix: 'Fix the error esbuild or the loader reports; the entry must `export default definePlugin(...)`.' },
   CAD_ERR_BUILD_UNSANDBOXABLE: { meaning: 'The plugin imports a Node module (fs, child_process, …) that cannot run in the sandbox.', fix: 'Use the host API the message names (ctx.fs, ctx.fetch, ctx.env) instead of the Node module.' },
   CAD_ERR_BUILD_STALE: { meaning: '`caduceus plugin build --check` found the manifest out of date with the code.', fix: 'Run `caduceus plugin build` and commit the regenerated caduceus.plugin.json.' },
+  CAD_ERR_BUILD_SCHEMA: { meaning: 'A tool input or output zod schema uses a type that has no JSON Schema equivalent (a date, bigint, transform, function, …).', fix: 'Use a JSON-representable type, e.g. z.string() with .describe("ISO 8601 date") instead of z.date().' },
+  CAD_ERR_BUILD_DUPLICATE_TOOL: { meaning: 'Two tools in one plugin have the same name.', fix: 'Rename one of them; tool names must be unique across all plugins.' },
+  // authoring (caduceus plugin new|pack|dev)
+  CAD_ERR_SCAFFOLD_NAME: { meaning: 'The name given to `caduceus plugin new` is not a valid plugin id.', fix: 'Use lowercase letters, digits and dashes, starting with a letter.' },
+  CAD_ERR_SCAFFOLD_EXISTS: { meaning: 'The folder `caduceus plugin new` would write already exists and is not empty.', fix: 'Choose another name, or pass --dir with an empty folder.' },
+  CAD_ERR_PACK_FAILED: { meaning: '`caduceus plugin pack` could not make a tarball that installs.', fix: 'Read the message: add a package.json, or list caduceus.plugin.json and the bundle in its "files".' },
+  // audit
+  CAD_ERR_AUDIT_TAMPERED: { meaning: 'The audit hash chain does not verify: a row was edited, deleted or reordered after it was written.', fix: 'Export the log with `caduceus audit export --jsonl`, compare the named row with an earlier export or a backup of caduceus.db, and find out who could write the store.' },
   // config, store, cli
   CAD_ERR_CONFIG_INVALID: { meaning: 'The Caduceus config file or a plugin config is invalid.', fix: 'Fix the named field in $CADUCEUS_HOME/config.json.' },
   CAD_ERR_STORE_VERSION: { meaning: 'The store was written by a newer Caduceus.', fix: 'Upgrade Caduceus, or point CADUCEUS_HOME at another folder.' },
   CAD_ERR_CLI_USAGE: { meaning: 'The command line is incomplete or wrong.', fix: 'Run the command with --help.' },
+  CAD_ERR_CLI_OUTPUT: { meaning: 'A command could not write its output file, or refused to overwrite a file it did not write.', fix: 'Point --out at a new file, or at one the same command wrote, in a folder you can write to.' },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

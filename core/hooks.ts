@@ -9,6 +9,7 @@ import type * as Tapable from 'tapable';
 import type { AuditEvent } from './audit.js';
 import type { ToolView } from './registry.js';
 import type { CodedErrorShape } from './errors.js';
+import type { ApprovalAnswer, ApprovalRequest } from './approvals.js';
 import type { ToolCallPayload as ToolCallInfo, Verdict } from '../sdk/types.js';
 
 
@@ -61,12 +62,14 @@ export function createHooks() {
     beforeToolCall: new AsyncSeriesBailHook<[ToolCallInfo], Verdict | undefined>(['call']),
     afterToolCall: new AsyncSeriesWaterfallHook<[ToolResultInfo]>(['result']),
     toolError: new AsyncParallelHook<[ToolErrorInfo]>(['error']),
+    // approvals (host only): whoever can ask the operator taps this; the first answer wins
+    approval: new AsyncSeriesBailHook<[ApprovalRequest], ApprovalAnswer | undefined>(['request']),
     // audit (host only)
     audit: new SyncHook<[AuditEvent]>(['event']),
   });
 }
 
 export type Hooks = ReturnType<typeof createHooks>;
-export type BailHookName = 'pluginLoad' | 'beforeToolCall';
+export type BailHookName = 'pluginLoad' | 'beforeToolCall' | 'approval';
 export type WaterfallHookName = 'resolveTools' | 'afterToolCall';
 export type ParallelHookName = 'pluginLoaded' | 'pluginUnloaded' | 'toolError';

@@ -8,7 +8,8 @@ export { STAGE, PLUGIN_HOOKS, type PluginHookName, type StageName } from './hook
 export type { Hooks, Verdict, ToolCallInfo, ToolResultInfo, ToolErrorInfo, PluginLoadInfo, PluginEventInfo } from './hooks.js';
 export type { ToolView, PluginRecord } from './registry.js';
 export type { ToolCallResult, CallOptions } from './pipeline.js';
-export type { AuditEvent, AuditRow } from './audit.js';
+export type { AuditEvent, AuditRow, AuditChainRow } from './audit.js';
+export type { AuditVerification, AuditProblem } from './store/audit-verify.js';
 export type { Manifest, ToolDescriptor, ToolStatus, TrustClass } from './manifest/schema.js';
 export { installPlugin, type InstallResult } from './lifecycle/install.js';
 export { enablePlugin, disablePlugin, removePlugin, grantPermissions, revokePermissions, type Consent } from './lifecycle/manage.js';

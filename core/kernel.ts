@@ -12,7 +12,8 @@ import { createHooks, type Hooks } from './hooks.js';
 import { Store, type PluginRow } from './store/store.js';
 import { AuditLog } from './store/audit-log.js';
 import { buildRegistry, type PluginRecord, type Registry, type ToolView } from './registry.js';
-import type { AuditEvent, AuditRow } from './audit.js';
+import type { AuditChainRow, AuditEvent, AuditRow } from './audit.js';
+import type { AuditVerification } from './store/audit-verify.js';
 import type { Manifest } from './manifest/schema.js';
 import type { Supervisor, StrikePolicy } from './sandbox/supervisor.js';
 import { tapPluginHooks } from './plugin-taps.js';
@@ -20,6 +21,9 @@ import { runToolCall, type CallOptions, type ToolCallResult } from './pipeline.j
 import { CADUCEUS_VERSION } from './version.js';
 import { integrityOf } from './integrity.js';
 import { syncBundled } from './lifecycle/bundled.js';
+import type { SyscallFakes } from './syscalls/fakes.js';
+import { SecretStore } from './secrets.js';
+import type { ApprovalRequest } from './approvals.js';
 
 const TAP = 'core:audit-store';
 
@@ -31,12 +35,24 @@ export interface KernelOptions {
   /** Folder of bundled first-party plugins (holding .bundled.json). */
   bundledDir?: string;
   strikePolicy?: StrikePolicy;
+  /**
+   * Test kernels only (see `caduceus/sdk/testing`): stand-ins for the network, the environment and
+   * other plugins' tools. Permission checks still run first.
+   */
+  fakes?: SyscallFakes;
   /** Where plugin log lines go; default: dropped unless CADUCEUS_LOG is set, then stderr. */
   log?: (plugin: string, level: string, message: string) => void;
 }
 
 export interface CaduceusConfig {
   plugins?: Record<string, Record<string, unknown>>;
+  /** Operator policy read by core/safety/policy.ts, which validates it (types here are what it accepts). */
+  security?: {
+    /** Hosts no plugin may fetch, whatever its grants: an exact host or `*.suffix` (the suffix included). */
+    blockedDomains?: string[];
+    /** Shell command globs (see commandGlobMatch): deny always refuses; allow runs a dangerous command without asking. */
+    commands?: { allow?: string[]; deny?: string[] };
+  };
 }
 
 export function defaultHome(): string {
@@ -51,6 +67,7 @@ export class Kernel {
   readonly workspace: string;
   readonly version = CADUCEUS_VERSION;
   readonly strikePolicy: StrikePolicy | undefined;
+  readonly fakes: SyscallFakes | undefined;
   readonly logSink: (plugin: string, level: string, message: string) => void;
   private records: PluginRecord[] | undefined;
   private registry: Registry | undefined;
@@ -58,12 +75,16 @@ export class Kernel {
   private readonly runtimes = new Map<string, Supervisor>();
   private readonly activating = new Map<string, Promise<Supervisor>>();
   private generations = new Map<string, number>();
+  /** Replaced generations still finishing their calls (see reload). */
+  private readonly retiring = new Set<Supervisor>();
   private closed = false;
+  private secretStore: SecretStore | undefined;
 
   constructor(opts: KernelOptions = {}) {
     this.home = opts.home ?? defaultHome();
     this.workspace = opts.workspace ?? process.cwd();
     this.strikePolicy = opts.strikePolicy;
+    this.fakes = opts.fakes;
     this.logSink = opts.log ?? ((plugin, level, message) => {
       if (process.env.CADUCEUS_LOG) process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
     });
@@ -93,13 +114,32 @@ export class Kernel {
 
   /** Taps the plugin's declared hooks once per kernel (see plugin-taps.ts). */
   tapHooksOf(m: Manifest): void {
-    if (this.tapped.has(m.id)) return;
-    this.tapped.add(m.id);
-    tapPluginHooks(this, this.hooks, m);
+    // Keyed per hook, so a reloaded generation that declares a new hook gets its tap too.
+    const fresh = m.contributes.hooks.filter((h) => !this.tapped.has(`${m.id}\0${h.name}\0${h.scope}`));
+    if (fresh.length === 0) return;
+    for (const h of fresh) this.tapped.add(`${m.id}\0${h.name}\0${h.scope}`);
+    tapPluginHooks(this, this.hooks, { ...m, contributes: { ...m.contributes, hooks: fresh } });
+  }
+
+  /** The operator's secrets (names and values); plugins reach them only through `secret:<NAME>` grants. */
+  get secrets(): SecretStore {
+    this.secretStore ??= new SecretStore(this.home);
+    return this.secretStore;
   }
 
   isEnabled(id: string): boolean {
     return this.plugins().some((p) => p.id === id && p.enabled);
+  }
+
+  private readonly sessionApprovals = new Set<string>();
+
+  /**
+   * Decides a guard's "ask" (see approvals.ts): remembered answers, then the configured mode, then the
+   * `approval` hook. Resolves true when the action may go ahead; every decision is audited.
+   */
+  async approve(req: ApprovalRequest): Promise<boolean> {
+    const { decide } = await import('./approvals.js');
+    return decide(this, req, this.sessionApprovals);
   }
 
   /** Emits an audit event through the host-only audit hook. */
@@ -111,6 +151,18 @@ export class Kernel {
   tailAudit(limit: number, filter: { plugin?: string; kind?: string } = {}): AuditRow[] {
     this.auditLog.flush();
     return this.store.tailAudit(limit, filter);
+  }
+
+  /** Checks the audit hash chain end to end (`caduceus audit verify`); flushes this process's events first. */
+  verifyAudit(): AuditVerification {
+    this.auditLog.flush();
+    return this.store.verifyAudit();
+  }
+
+  /** Up to `limit` audit rows after seq `afterSeq` with their chain hashes, oldest first (`audit export`). */
+  auditRowsAfter(afterSeq: number, limit: number): AuditChainRow[] {
+    this.auditLog.flush();
+    return this.store.auditRowsAfter(afterSeq, limit);
   }
 
   /** Installed plugins with their stored (validated) manifests and grants. Starts nothing. */
@@ -142,6 +194,11 @@ export class Kernel {
   }
 
   configFor(id: string): Record<string, unknown> {
+    return this.settings().plugins?.[id] ?? {};
+  }
+
+  /** The whole operator config ($CADUCEUS_HOME/config.json), read once per kernel. */
+  settings(): CaduceusConfig {
     if (!this.config) {
       const file = join(this.home, 'config.json');
       if (!existsSync(file)) this.config = {};
@@ -153,7 +210,7 @@ export class Kernel {
         }
       }
     }
-    return this.config.plugins?.[id] ?? {};
+    return this.config;
   }
 
   private currentRegistry(): Registry {
@@ -242,6 +299,37 @@ export class Kernel {
     return pending;
   }
 
+  /**
+   * Hot reload: starts the plugin's current install as a new generation beside the running one, then
+   * swaps. Calls already inside the old generation finish there; calls made after the swap go to the
+   * new one. If the new generation fails verification or its start, the error is thrown and the old
+   * generation stays live, untouched.
+   */
+  async reload(id: string, reason = 'reload'): Promise<{ generation: number; previous: number | undefined }> {
+    const activating = this.activating.get(id);
+    if (activating) await activating.catch(() => undefined);
+    this.invalidate();
+    const old = this.runtimes.get(id);
+    const generation = (this.generations.get(id) ?? 0) + 1;
+    const { loadPlugin } = await import('./lifecycle/load.js');
+    if (this.isEnabled(id)) this.tapHooksOf(this.plugin(id).manifest);
+    const next = await loadPlugin(this, id, generation);
+    this.generations.set(id, generation);
+    this.runtimes.set(id, next);
+    this.registry = undefined;
+    if (old) {
+      const version = this.plugin(id).version;
+      this.retiring.add(old);
+      void old.retire().then(() => {
+        this.retiring.delete(old);
+        if (this.closed) return;
+        this.audit({ ts: Date.now(), kind: 'plugin.unload', plugin: id, outcome: 'ok', detail: { reason: `${reason}: replaced by generation ${generation}`, generation: old.generation } });
+        if (this.builtHooks?.pluginUnloaded.isUsed()) void this.hooks.pluginUnloaded.promise({ id, version, generation: old.generation }).catch(() => undefined);
+      });
+    }
+    return { generation, previous: old?.generation };
+  }
+
   /** The running supervisor of a plugin, if it is active and not struck out (no activation). */
   activeRuntime(id: string): Supervisor | undefined {
     const rt = this.runtimes.get(id);
@@ -285,7 +373,9 @@ export class Kernel {
   async close(): Promise<{ unsettled: string[] }> {
     const unsettled: string[] = [];
     for (const [id, rt] of this.runtimes) for (const c of rt.pendingCalls()) unsettled.push(`plugin '${id}' ${c}`);
+    for (const rt of this.retiring) for (const c of rt.pendingCalls()) unsettled.push(`a replaced generation: ${c}`);
     for (const id of [...this.runtimes.keys()]) await this.deactivate(id, 'kernel closed');
+    for (const rt of this.retiring) rt.dispose();
     this.closed = true;
     this.auditLog.close();
     this.store.close();

@@ -9,9 +9,11 @@ import { resolve } from 'node:path';
 export type Permission =
   | { kind: 'kv'; raw: string }
   | { kind: 'wasm'; raw: string }
+  | { kind: 'exec'; raw: string }
   | { kind: 'net'; raw: string; host: string }
   | { kind: 'fs.read' | 'fs.write'; raw: string; path: string }
   | { kind: 'env'; raw: string; name: string }
+  | { kind: 'secret'; raw: string; name: string }
   | { kind: 'tools.call'; raw: string; tool: string };
 
 const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
@@ -22,7 +24,7 @@ const PATH_VARS = ['$WORKSPACE', '$HOME', '$PLUGIN_DATA'] as const;
 
 /** Parses one permission string; returns a reason string when it is not valid. */
 export function parsePermission(raw: string): Permission | string {
-  if (raw === 'kv' || raw === 'wasm') return { kind: raw, raw };
+  if (raw === 'kv' || raw === 'wasm' || raw === 'exec') return { kind: raw, raw };
   const colon = raw.indexOf(':');
   if (colon < 0) return `unknown permission "${raw}"`;
   const kind = raw.slice(0, colon);
@@ -41,6 +43,9 @@ export function parsePermission(raw: string): Permission | string {
     case 'env':
       if (!ENV_NAME.test(value)) return `"${value}" is not an environment variable name`;
       return { kind, raw, name: value };
+    case 'secret':
+      if (!ENV_NAME.test(value)) return `"${value}" is not a secret name (letters, digits, underscores)`;
+      return { kind, raw, name: value };
     case 'tools.call':
       if (!TOOL_NAME.test(value)) return `"${value}" is not a tool name`;
       return { kind, raw, tool: value };
@@ -54,10 +59,12 @@ export function describePermission(p: Permission): string {
   switch (p.kind) {
     case 'kv': return 'keep its own key-value data in the Caduceus store';
     case 'wasm': return 'compile and run WebAssembly inside its sandbox';
+    case 'exec': return 'run shell commands in the workspace (each one checked by the command guard; dangerous ones need approval, hardline ones never run)';
     case 'net': return `make HTTP(S) requests to ${p.host}`;
     case 'fs.read': return `read files under ${p.path}`;
     case 'fs.write': return `create and change files under ${p.path}`;
     case 'env': return `read the environment variable ${p.name}`;
+    case 'secret': return `read the secret ${p.name} (stored with \`caduceus secrets set\`)`;
     case 'tools.call': return `call the tool ${p.tool}`;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The tool-call pipeline: lookup → status → trust class → args validated against inputSchema →
- * beforeToolCall (guards first by stage; timeout or error = deny) → approval if asked → invoke in the
+ * beforeToolCall (guards first by stage; timeout or error = deny) → approval hook if asked → invoke in the
  * plugin's isolate (timeout, watchdog, size cap) → result validated → afterToolCall → audit row, always.
  * A failure comes back as a structured, coded error, never as an exception that ends a turn.
  */
@@ -14,8 +14,6 @@ import type { AuditOutcome } from './audit.js';
 export interface CallOptions {
   /** Trust class of the caller (`operator`, `model`, …) or `plugin:<id>`. */
   caller: string;
-  /** Answers a guard's `ask` verdict. Without it an `ask` is a denial (non-interactive never grants). */
-  approve?: (question: string, call: { tool: string; plugin: string; args: unknown }) => Promise<boolean>;
 }
 
 export type ToolCallResult =
@@ -67,12 +65,12 @@ export async function runToolCall(k: Kernel, name: string, args: unknown, opts: 
         throw new CaduceusError('CAD_ERR_TOOL_DENIED', `Tool '${name}' was denied by a guard: ${verdict.reason}`, { tool: name, plugin: view.plugin });
       }
       if (verdict && verdict.verdict === 'ask') {
-        const approved = opts.approve ? await opts.approve(verdict.question, { tool: name, plugin: view.plugin, args }) : false;
-        k.audit({ ts: Date.now(), kind: 'tool.approval', plugin: view.plugin, tool: name, caller: opts.caller, outcome: approved ? 'ok' : 'denied', detail: { question: verdict.question, asked: !!opts.approve } });
+        // Asked through the approval hook (see approvals.ts), so any front end that can ask answers it.
+        const approved = await k.approve({ kind: 'tool', subject: name, question: verdict.question, caller: opts.caller, plugin: view.plugin, tool: name });
         if (!approved) {
           outcome = 'denied';
           throw new CaduceusError('CAD_ERR_TOOL_DENIED',
-            `Tool '${name}' needs approval (${verdict.question}) and ${opts.approve ? 'it was refused' : 'nothing could ask, so it was denied'}.`, { tool: name, plugin: view.plugin });
+            `Tool '${name}' needs approval (${verdict.question}) and it was not given: refused, or nothing could ask (security.approvals.mode is "${(await import('./approvals.js')).approvalMode(k)}"). Run it from a terminal to be asked, or allow it in the guard's config.`, { tool: name, plugin: view.plugin });
         }
       }
     }

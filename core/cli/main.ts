@@ -68,6 +68,9 @@ export async function main(argv: string[]): Promise<void> {
     .action(run(async () => (await import('./plugins.js')).grant));
   plugins.command('revoke <id> <permissions...>').description('revoke granted permissions').option('--json', 'machine-readable output')
     .action(run(async () => (await import('./plugins.js')).revoke));
+  plugins.command('grants <id>').description('every permission the plugin requests, in plain words, whether it is granted, and grants that lapsed')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./plugins.js')).grants));
 
   const tools = program.command('tools').description('list and call tools');
   tools.command('list').description('list tools with their live status (starts no plugin)')
@@ -78,19 +81,61 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the result envelope as JSON')
     .action(run(async () => (await import('./tools.js')).call));
 
+  program.command('types').description('write a .d.ts that types ctx.tools.call for the tools of installed plugins (reads manifests only)')
+    .option('-o, --out <file>', 'the .d.ts to write', 'caduceus-tools.d.ts')
+    .option('--plugin <id...>', 'only the tools of these plugins')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./types.js')).types));
+
   program.command('doctor').description('check every plugin and tool, and say how to fix what is wrong').option('--json', 'machine-readable output')
     .action(run(async () => (await import('./doctor.js')).doctor));
 
-  const audit = program.command('audit').description('read the audit log');
+  const guards = program.command('guards').description("test values against the host's guards and your security config");
+  guards.command('check <kind> <value>')
+    .description('what the guards decide about a command, url, path or text (value "-" reads stdin); exits 0 if it passes, 1 if refused, dangerous or needing approval')
+    .option('--json', 'print { kind, value, verdict, rule, reason, details }')
+    .action(run(async () => (await import('./guards.js')).check));
+
+  const audit = program.command('audit').description('read, verify and export the audit log');
   audit.command('tail').description('show the newest audit rows')
     .option('-n, --lines <n>', 'how many rows', '20').option('--plugin <id>', 'only rows of this plugin').option('--kind <kind>', 'only rows of this kind')
     .option('--json', 'machine-readable output')
     .action(run(async () => (await import('./audit.js')).tail));
+  audit.command('verify').description('check the audit hash chain; names the first edited, deleted or reordered row')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./audit.js')).verify));
+  audit.command('export').description('write every audit row with its chain hashes, one JSON object per line')
+    .option('--jsonl', 'JSON lines (the default, and so far the only format)')
+    .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
+    .option('--since <seq>', 'only rows after this seq, e.g. the last seq of an earlier export')
+    .action(run(async () => (await import('./audit.js')).exportRows));
+
+  const secrets = program.command('secrets').description('store named secrets that plugins read with a secret:<NAME> grant');
+  secrets.command('set <name>').description('store a secret; the value is read from stdin (not echoed at a terminal)').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./secrets.js')).set));
+  secrets.command('list').description('list secret names and which plugins may read each (never values)').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./secrets.js')).list));
+  secrets.command('remove <name>').description('delete a secret').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./secrets.js')).remove));
 
   const plugin = program.command('plugin').description('plugin authoring');
   plugin.command('build [dir]').description('bundle a plugin and generate its manifest tool descriptors')
     .option('--check', 'fail if the manifest on disk is out of date instead of writing it').option('--json', 'machine-readable output')
     .action(run(async () => (await import('./author.js')).build));
+  plugin.command('new <name>').description('scaffold a plugin folder: manifest, src/index.ts with one tool, a test and a README')
+    .option('--dir <path>', 'write here instead of ./<name>').option('--description <text>', 'one line for the manifest and package.json')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./author.js')).scaffold));
+  plugin.command('pack [dir]').description('build, then make the .tgz that `plugins install` and `npm publish` take')
+    .option('--out <dir>', 'where to write the tarball (default: the plugin folder)').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./author.js')).pack));
+  plugin.command('test [dir]').description("build, then run the plugin's tests (node --test) against a real sandbox")
+    .option('--json', 'TAP output from the test runner')
+    .action(run(async () => (await import('./author.js')).test));
+  plugin.command('dev [dir]').description('install and run a plugin, rebuild and hot-reload it on every change; call tools from stdin')
+    .option('-y, --yes', 'grant the permissions the plugin requests (now and when a rebuild asks for more)')
+    .option('--json', 'one JSON line per event and result')
+    .action(run(async () => (await import('./author.js')).dev));
 
   try {
     await program.parseAsync(argv);

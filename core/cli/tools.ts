@@ -1,6 +1,6 @@
 /** `caduceus tools list|call`. Listing reads manifests only; calling runs the full pipeline as the operator. */
 import { CaduceusError } from '../errors.js';
-import { c, printJson, statusColour, table, terminalAsk, EXIT } from './output.js';
+import { c, printJson, statusColour, table, EXIT } from './output.js';
 import { withKernel } from './open.js';
 
 export async function list(opts: { json?: boolean; forModel?: boolean }): Promise<number> {
@@ -24,9 +24,10 @@ export async function call(name: string, rawArgs: string | undefined, opts: { js
   } catch (err) {
     throw new CaduceusError('CAD_ERR_TOOL_ARGS_JSON', `Arguments for tool '${name}' are not valid JSON (${(err as Error).message}). Quote them as one JSON object, e.g. '{"name":"Ada"}'.`, { tool: name });
   }
-  const ask = terminalAsk();
+  const { tapTerminalApprovals } = await import('./approval-prompt.js');
   return withKernel(async (k) => {
-    const r = await k.callTool(name, args, { caller: 'operator', ...(ask ? { approve: (q: string) => ask(q) } : {}) });
+    tapTerminalApprovals(k);
+    const r = await k.callTool(name, args, { caller: 'operator' });
     if (opts.json) printJson(r);
     else if (r.ok) console.log(typeof r.result === 'string' ? r.result : JSON.stringify(r.result, null, 2));
     if (!r.ok) {

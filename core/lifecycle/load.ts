@@ -15,6 +15,8 @@ import { Supervisor } from '../sandbox/supervisor.js';
 import { compileSchema, describeErrors } from '../validate.js';
 import type { Kernel } from '../kernel.js';
 import type { BootInfo } from '../sandbox/sandbox.js';
+import { execPolicyOf } from '../approvals.js';
+import { blockedDomains } from '../safety/policy.js';
 
 export const LOAD_TIMEOUT_MS = 5_000;
 
@@ -84,6 +86,11 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
       pluginData,
       audit: (e) => k.audit(e),
       log: k.logSink,
+      fakes: k.fakes,
+      secrets: k.secrets,
+      execPolicy: () => execPolicyOf(k),
+      blockedDomains: () => blockedDomains(k.settings()),
+      approve: (req) => k.approve(req),
       callTool: async (name, args, caller) => {
         const r = await k.callTool(name, args, { caller });
         if (r.ok) return r.result;

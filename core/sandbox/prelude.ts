@@ -146,7 +146,10 @@ export function prelude(
       stat: (path: string) => sys('fs.stat', { path }),
     }),
     env: freeze({ get: (name: string) => sys('env.get', { name }) }),
+    secrets: freeze({ get: (name: string) => sys('secrets.get', { name }) }),
+    exec: (command: string, opts?: Record<string, unknown>) => sys('exec', { ...(opts ?? {}), command }),
     tools: freeze({ call: (name: string, args: unknown) => sys('tools.call', { name, args }) }),
+    safety: freeze({ scanText: (text: string) => sys('safety.scanText', { text }) }),
     clock: freeze({ now: () => Date.now() }),
     hooks: freeze(hooks),
   });

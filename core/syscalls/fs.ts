@@ -28,7 +28,7 @@ const PROTECTED_DIRS = ['.ssh', '.aws', '.gnupg', join('.config', 'gh')];
 const PROTECTED_NAMES = ['.netrc', '.npmrc', '.git-credentials', '.pgpass'];
 
 /** Realpath of a path that may not exist yet: the deepest existing ancestor, plus the rest. */
-function realpathLoose(p: string): string {
+export function realpathLoose(p: string): string {
   let cur = p;
   const rest: string[] = [];
   while (!existsSync(cur)) {
@@ -40,7 +40,7 @@ function realpathLoose(p: string): string {
   return join(realpathSync(cur), ...rest);
 }
 
-function inside(root: string, p: string): boolean {
+export function inside(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
@@ -64,19 +64,36 @@ export function resolveInRoots(ctx: FsContext, requested: string, mode: 'read' |
       { plugin: ctx.plugin, details: { path: requested, resolved: real } });
   }
   if (mode === 'write') checkWritable(ctx, real, requested);
+  else if (protectedPathKind(real, ctx.caduceusHome) === 'caduceus-store') {
+    // A grant that covers the Caduceus home (say fs.read:$HOME) still never reaches the secrets or the store.
+    throw new CaduceusError('CAD_ERR_FS_PROTECTED',
+      `Plugin '${ctx.plugin}' may not read ${JSON.stringify(requested)}: it is a Caduceus secret or store file. Ask for a secret:<NAME> grant instead.`,
+      { plugin: ctx.plugin, details: { path: requested } });
+  }
   return real;
 }
 
-function checkWritable(ctx: FsContext, real: string, requested: string): void {
-  const home = homedir();
+/**
+ * Why plugins may never write a (realpath'd) path, whatever their grants: a credential file or folder
+ * (`~/.ssh`, `.env`, …), or the Caduceus secrets and store, which plugins may not read either. Shared
+ * with `caduceus guards check path`.
+ */
+export function protectedPathKind(real: string, caduceusHome: string): 'credential' | 'caduceus-store' | undefined {
   const name = basename(real);
-  const isProtected =
-    PROTECTED_DIRS.some((d) => inside(join(home, d), real)) ||
-    PROTECTED_NAMES.includes(name) ||
-    name === '.env' || name.startsWith('.env.') ||
-    inside(join(ctx.caduceusHome, 'secrets'), real) ||
-    (inside(ctx.caduceusHome, real) && /^caduceus\.db(-wal|-shm)?$/.test(name));
-  if (isProtected) {
+  // `real` is realpath'd, so the home is compared in both spellings: a home reached through a symlink
+  // (/tmp on macOS) must not make its secrets look like any other file.
+  for (const h of new Set([caduceusHome, realpathLoose(caduceusHome)])) {
+    if (inside(join(h, 'secrets'), real) || (inside(h, real) && /^caduceus\.db(-wal|-shm)?$/.test(name))) return 'caduceus-store';
+  }
+  if (PROTECTED_NAMES.includes(name) || name === '.env' || name.startsWith('.env.')) return 'credential';
+  for (const home of new Set([homedir(), realpathLoose(homedir())])) {
+    if (PROTECTED_DIRS.some((d) => inside(join(home, d), real))) return 'credential';
+  }
+  return undefined;
+}
+
+function checkWritable(ctx: FsContext, real: string, requested: string): void {
+  if (protectedPathKind(real, ctx.caduceusHome) !== undefined) {
     throw new CaduceusError('CAD_ERR_FS_PROTECTED',
       `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: it is a credential or Caduceus store file. Write somewhere else.`,
       { plugin: ctx.plugin, details: { path: requested } });

@@ -9,10 +9,15 @@ import type { Permission } from '../permissions.js';
 import { expandGrantPath } from '../permissions.js';
 import type { AuditEvent } from '../audit.js';
 import type { Store } from '../store/store.js';
-import { guardedFetch, type FetchInit } from './net.js';
+import { guardedFetch, netPermissionFor, type FetchInit } from './net.js';
 import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
 import { isIP } from 'node:net';
 import { fsList, fsRead, fsStat, fsWrite, type FsContext } from './fs.js';
+import { fakeFetch, type SyscallFakes } from './fakes.js';
+import { hostRefusal } from './url-policy.js';
+import { scanText } from '../safety/text.js';
+import { execCommand, type ExecPolicy, type ExecRequest } from './exec.js';
+import type { ApprovalRequest } from '../approvals.js';
 
 export const MAX_KV_KEY = 512;
 export const MAX_KV_VALUE = 1024 * 1024;
@@ -27,7 +32,18 @@ export interface SyscallDeps {
   audit: (e: AuditEvent) => void;
   log: (plugin: string, level: string, message: string) => void;
   callTool: (name: string, args: unknown, caller: string) => Promise<unknown>;
+  secrets: { get(name: string): string | undefined };
+  /** The operator's command globs and approval mode, read when a command runs. */
+  execPolicy: () => ExecPolicy;
+  approve: (req: ApprovalRequest) => Promise<boolean>;
+  /** Test kernels only: stand-ins for effects, applied after the permission checks. */
+  fakes?: SyscallFakes | undefined;
+  /** The operator's security.blockedDomains (normalised), read at each fetch; throws if the config is invalid. */
+  blockedDomains?: () => readonly string[];
 }
+
+/** `safety.scanText` input ceiling: a megabyte scans in well under 200 ms (see core/safety/text.ts). */
+export const MAX_SCAN_BYTES = 1024 * 1024;
 
 type Args = Record<string, unknown>;
 
@@ -35,6 +51,7 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
   const has = (kind: Permission['kind']) => d.grants.some((g) => g.kind === kind);
   const kv = has('kv');
   const netHosts = d.grants.flatMap((g) => (g.kind === 'net' ? [g.host] : []));
+  const secretNames = new Set(d.grants.flatMap((g) => (g.kind === 'secret' ? [g.name] : [])));
   const envNames = new Set(d.grants.flatMap((g) => (g.kind === 'env' ? [g.name] : [])));
   const toolNames = new Set(d.grants.flatMap((g) => (g.kind === 'tools.call' ? [g.tool] : [])));
   const paths = { workspace: d.workspace, pluginData: d.pluginData };
@@ -105,21 +122,39 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
       case 'env.get': {
         const envName = str(args, 'name', name);
         if (!envNames.has(envName)) deny(name, `env:${envName}`);
-        return process.env[envName] ?? null;
+        return (d.fakes?.env ?? process.env)[envName] ?? null;
+      }
+      case 'secrets.get': {
+        const secret = str(args, 'name', name);
+        if (!secretNames.has(secret)) deny(name, `secret:${secret}`);
+        const value = d.fakes?.secrets ? d.fakes.secrets[secret] : d.secrets.get(secret);
+        // Which plugin read which secret is audited; the value never is.
+        d.audit({ ts: Date.now(), kind: 'secret.read', plugin: d.plugin, outcome: 'ok', detail: { name: secret, found: value !== undefined } });
+        return value ?? null;
       }
       case 'net.fetch': {
         const url = str(args, 'url', name);
+        const blockedDomains = d.blockedDomains?.() ?? [];
         if (netHosts.length === 0) {
           // A metadata endpoint is refused as such: advising a grant that could never work would mislead.
           if (isMetadataUrl(url)) {
             d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: 'CAD_ERR_NET_BLOCKED', detail: { syscall: name, url } });
             throw new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${d.plugin}' may not fetch ${JSON.stringify(url)}: it is a cloud metadata endpoint, never allowed.`, { plugin: d.plugin, details: { url } });
           }
-          deny(name, `net:${safeHost(url)}`);
+          // So is a blocked domain, for the same reason.
+          const refusal = blockedDomains.length ? blockedRefusal(url, blockedDomains) : undefined;
+          if (refusal) {
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: 'CAD_ERR_NET_BLOCKED', detail: { syscall: name, url, blockedBy: refusal.entry } });
+            throw new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${d.plugin}' may not fetch ${JSON.stringify(url)}: ${refusal.why}.`, { plugin: d.plugin, details: { url, blockedBy: refusal.entry } });
+          }
+          deny(name, safePermission(url));
         }
-        return guardedFetch(d.plugin, netHosts, url, (args.init ?? {}) as FetchInit).catch((err: unknown) => {
+        const init = (args.init ?? {}) as FetchInit;
+        const fetched = d.fakes?.fetch ? fakeFetch(d.plugin, netHosts, url, init, d.fakes.fetch, blockedDomains) : guardedFetch(d.plugin, netHosts, url, init, blockedDomains);
+        return fetched.catch((err: unknown) => {
           if (err instanceof CaduceusError && (err.code === 'CAD_ERR_PERMISSION_DENIED' || err.code === 'CAD_ERR_NET_BLOCKED')) {
-            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: { syscall: name, url } });
+            const blockedBy = err.details?.blockedBy;
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: blockedBy === undefined ? { syscall: name, url } : { syscall: name, url, blockedBy } });
           }
           throw err;
         });
@@ -132,9 +167,26 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
         return guarded(name, () => fsList(fsCtx, str(args, 'path', name)));
       case 'fs.stat':
         return guarded(name, () => fsStat(fsCtx, str(args, 'path', name)));
+      case 'exec': {
+        if (!has('exec')) deny(name, 'exec');
+        return execCommand({ plugin: d.plugin, workspace: d.workspace, envGrants: envNames, policy: d.execPolicy, approve: d.approve, audit: d.audit }, args as unknown as ExecRequest);
+      }
+      case 'safety.scanText': {
+        // A host service with no effect, so no permission: the plugin learns only what it passed in.
+        const text = str(args, 'text', name);
+        const bytes = text.length * 3 > MAX_SCAN_BYTES ? Buffer.byteLength(text) : text.length;
+        if (bytes > MAX_SCAN_BYTES) {
+          throw new CaduceusError('CAD_ERR_SYSCALL_INVALID',
+            `Plugin '${d.plugin}' passed safety.scanText ${bytes} bytes, over the ${MAX_SCAN_BYTES} byte limit. Scan the text in pieces of at most 1 MiB.`,
+            { plugin: d.plugin, details: { syscall: name, bytes } });
+        }
+        return scanText(text);
+      }
       case 'tools.call': {
         const tool = str(args, 'name', name);
         if (!toolNames.has(tool)) deny(name, `tools.call:${tool}`);
+        const fake = d.fakes?.tools?.[tool];
+        if (fake) return Promise.resolve().then(() => fake(args.args ?? {}));
         return d.callTool(tool, args.args ?? {}, `plugin:${d.plugin}`);
       }
       default:
@@ -150,6 +202,15 @@ function kvKey(plugin: string, key: string): string {
   return key;
 }
 
+function blockedRefusal(url: string, blockedDomains: readonly string[]): { why: string; entry?: string } | undefined {
+  try {
+    const refusal = hostRefusal(new URL(url), blockedDomains);
+    return refusal?.rule === 'blocked-domain' ? refusal : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isMetadataUrl(url: string): boolean {
   try {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
@@ -159,10 +220,10 @@ function isMetadataUrl(url: string): boolean {
   }
 }
 
-function safeHost(url: string): string {
+function safePermission(url: string): string {
   try {
-    return new URL(url).hostname;
+    return netPermissionFor(new URL(url));
   } catch {
-    return '<host>';
+    return 'net:<host>';
   }
 }

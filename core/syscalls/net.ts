@@ -1,5 +1,6 @@
 /**
- * `net.fetch` for plugins: http/https only, the host must be granted, every resolved address is checked
+ * `net.fetch` for plugins: http/https only, the host must be granted and not on the operator's blocklist
+ * (the checks themselves live in url-policy.ts, shared with `caduceus guards check url`), every resolved address is checked
  * against the address policy, and the connection goes to the address that was checked (the custom
  * lookup hands the socket exactly that address, so there is no second DNS answer to race). Redirects are
  * followed by hand and each hop is checked again. Bodies are capped.
@@ -9,7 +10,7 @@ import https from 'node:https';
 import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { CaduceusError } from '../errors.js';
-import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
+import { addressRefusal, hostRefusal, schemeRefusal } from './url-policy.js';
 import type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js';
 
 export type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js';
@@ -45,7 +46,8 @@ function splitHostPort(grant: string): [string, string | undefined] {
   return i < 0 ? [grant, undefined] : [grant.slice(0, i), grant.slice(i + 1)];
 }
 
-export async function guardedFetch(plugin: string, hostGrants: readonly string[], rawUrl: string, init: FetchInit): Promise<FetchResult> {
+/** `blockedDomains`: the operator's security.blockedDomains (normalised, see core/safety/policy.ts), checked on every hop. */
+export async function guardedFetch(plugin: string, hostGrants: readonly string[], rawUrl: string, init: FetchInit, blockedDomains: readonly string[] = []): Promise<FetchResult> {
   let url = parseUrl(plugin, rawUrl);
   let redirected = false;
   let method = (init.method ?? 'GET').toUpperCase();
@@ -56,7 +58,7 @@ export async function guardedFetch(plugin: string, hostGrants: readonly string[]
     timeoutMs: clamp(init.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS),
   };
   for (let hop = 0; ; hop++) {
-    const address = await checkUrl(plugin, hostGrants, url);
+    const address = await checkUrl(plugin, hostGrants, url, blockedDomains);
     const res = await request(url, address, { method, body, headers, ...limits });
     if ([301, 302, 303, 307, 308].includes(res.status) && res.location) {
       if (hop >= MAX_REDIRECTS) throw blocked(plugin, url.href, `more than ${MAX_REDIRECTS} redirects`);
@@ -85,28 +87,50 @@ function parseUrl(plugin: string, raw: string): URL {
   } catch {
     throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${plugin}' passed net.fetch an invalid URL ${JSON.stringify(raw)}.`, { plugin });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw blocked(plugin, raw, `scheme "${url.protocol}" is not http or https`);
+  const refusal = schemeRefusal(url);
+  if (refusal) throw blocked(plugin, raw, refusal.why);
   return url;
+}
+
+/** The net permission that names this URL's host, with the port when the URL spells one out. */
+export function netPermissionFor(url: URL): string {
+  return `net:${url.hostname.toLowerCase()}${url.port ? `:${url.port}` : ''}`;
 }
 
 function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
 }
 
-/** Returns the one address the connection will use, after every check passed. */
-async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL): Promise<{ address: string; family: number }> {
+/**
+ * The checks that need no DNS: scheme, metadata names and literals, the operator's blocklist, and the
+ * grant. Also used on its own when a test replaces the network (see fakes.ts), so a fake fetch is refused
+ * exactly where a real one is.
+ */
+export function checkUrlGrant(plugin: string, hostGrants: readonly string[], rawUrl: string, blockedDomains: readonly string[] = []): { url: URL; match: 'exact' | 'wildcard' } {
+  const url = parseUrl(plugin, rawUrl);
+  return { url, match: checkHost(plugin, hostGrants, url, blockedDomains) };
+}
+
+function checkHost(plugin: string, hostGrants: readonly string[], url: URL, blockedDomains: readonly string[]): 'exact' | 'wildcard' {
   const host = hostOf(url);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  if (METADATA_HOSTS.has(host)) throw blocked(plugin, url.href, `"${host}" is a cloud metadata endpoint, never allowed`);
-  // A metadata address written as an IP literal (a redirect to http://169.254.169.254/, say) is refused
-  // as such before the grant check: no grant could allow it, so "grant net:<ip>" would be a false fix.
-  if (isIP(host) && classifyAddress(host) === 'metadata') throw blocked(plugin, url.href, `${host} is a cloud metadata address, never allowed`);
+  // Metadata names and literals, then the blocklist (url-policy.ts): no grant lifts these, so they come
+  // before the grant check and its "grant net:<host>" advice.
+  const refusal = hostRefusal(url, blockedDomains);
+  if (refusal) throw blocked(plugin, url.href, refusal.why, refusal.entry);
   const match = matchNetGrant(hostGrants, host, port);
   if (!match) {
     throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
-      `Plugin '${plugin}' fetched ${JSON.stringify(url.href)} but host '${host}' is not granted. Run \`caduceus plugins grant ${plugin} net:${host}\` if it should be.`,
+      `Plugin '${plugin}' fetched ${JSON.stringify(url.href)} but host '${host}' is not granted. Run \`caduceus plugins grant ${plugin} ${netPermissionFor(url)}\` if it should be (the manifest must request it).`,
       { plugin, details: { syscall: 'net.fetch', host } });
   }
+  return match;
+}
+
+/** Returns the one address the connection will use, after every check passed. */
+async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL, blockedDomains: readonly string[]): Promise<{ address: string; family: number }> {
+  const host = hostOf(url);
+  const match = checkHost(plugin, hostGrants, url, blockedDomains);
   let addresses: { address: string; family: number }[];
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
@@ -117,17 +141,15 @@ async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL)
     }
   }
   for (const a of addresses) {
-    const verdict = classifyAddress(a.address);
-    if (verdict === 'metadata') throw blocked(plugin, url.href, `'${host}' resolves to ${a.address}, a cloud metadata address, never allowed`);
-    if (verdict === 'internal' && match !== 'exact') {
-      throw blocked(plugin, url.href, `'${host}' resolves to ${a.address}, a private/loopback/link-local address; only a grant naming '${host}' exactly allows that`);
-    }
+    const refusal = addressRefusal(host, a.address, match === 'exact');
+    if (refusal) throw blocked(plugin, url.href, refusal.why);
   }
   return addresses[0]!;
 }
 
-function blocked(plugin: string, url: string, why: string): CaduceusError {
-  return new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${plugin}' may not fetch ${JSON.stringify(url)}: ${why}.`, { plugin, details: { url } });
+function blocked(plugin: string, url: string, why: string, blockedBy?: string): CaduceusError {
+  return new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${plugin}' may not fetch ${JSON.stringify(url)}: ${why}.`,
+    { plugin, details: blockedBy === undefined ? { url } : { url, blockedBy } });
 }
 
 interface RawResponse {

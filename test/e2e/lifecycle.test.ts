@@ -55,7 +55,7 @@ describe('plugin lifecycle through the CLI', () => {
     expect(home.run(['tools', 'call', 'hello_count', '{"name":"x"}', '--json']).json().result).toEqual({ name: 'x', count: 1 });
   });
 
-  it('upgrading to a version that asks for more keeps it enabled without granting the new permission', () => {
+  it('upgrading to a version that asks for more leaves it disabled until the operator consents to the new permission', () => {
     const v2 = tempDir('cad-hello-v2-');
     cpSync(join(ROOT, 'examples/hello'), v2, { recursive: true });
     const m = JSON.parse(readFileSync(join(v2, 'caduceus.plugin.json'), 'utf8'));
@@ -64,13 +64,21 @@ describe('plugin lifecycle through the CLI', () => {
     writeFileSync(join(v2, 'caduceus.plugin.json'), JSON.stringify(m, null, 2));
     const r = home.run(['plugins', 'install', v2, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ id: 'hello', version: '1.1.0', previousVersion: '1.0.0', newPermissions: ['env:HELLO_STYLE'], enabled: true });
+    expect(r.json()).toMatchObject({ id: 'hello', version: '1.1.0', previousVersion: '1.0.0', newPermissions: ['env:HELLO_STYLE'], widenedPermissions: ['env:HELLO_STYLE'], enabled: false });
     const info = home.run(['plugins', 'info', 'hello', '--json']).json();
-    expect(info.version).toBe('1.1.0');
+    expect(info).toMatchObject({ version: '1.1.0', enabled: false });
     expect(info.permissions).toEqual([
       expect.objectContaining({ permission: 'kv', granted: true }),
       expect.objectContaining({ permission: 'env:HELLO_STYLE', granted: false }),
     ]);
+    expect(greet().json().error).toMatchObject({ code: 'CAD_ERR_TOOL_UNAVAILABLE' });
+    // Nothing can ask here, so enabling without --yes refuses and names the new permission.
+    const refused = home.run(['plugins', 'enable', 'hello']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('CAD_ERR_PERMISSION_CONSENT_REQUIRED');
+    expect(refused.stderr).toContain('env:HELLO_STYLE');
+    expect(home.run(['plugins', 'enable', 'hello', '--yes']).code).toBe(0);
+    expect(home.run(['plugins', 'info', 'hello', '--json']).json().permissions.every((p: any) => p.granted)).toBe(true);
     expect(greet().json().ok).toBe(true);
     // kv data survived the upgrade
     expect(home.run(['tools', 'call', 'hello_count', '{"name":"x"}', '--json']).json().result.count).toBe(2);
@@ -101,7 +109,8 @@ describe('plugin lifecycle through the CLI', () => {
     const r = greet();
     expect(r.code).toBe(1);
     expect(r.json().error.message).toContain('nothing could ask');
-    expect(home.run(['audit', 'tail', '-n', '5', '--json']).json<any[]>().some((x) => x.kind === 'tool.approval' && x.outcome === 'denied')).toBe(true);
+    expect(home.run(['audit', 'tail', '-n', '5', '--json']).json<any[]>().some((x) => x.kind === 'approval' && x.outcome === 'denied'
+      && x.detail.request === 'tool' && x.detail.subject === 'hello_greet' && x.detail.answer === 'no-one-to-ask')).toBe(true);
   });
 
   it('an invalid plugin config is reported with the field, and the guard fails closed', () => {
