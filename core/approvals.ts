@@ -10,6 +10,7 @@
  */
 import { CaduceusError } from './errors.js';
 import type { Kernel } from './kernel.js';
+import { commandPolicy } from './safety/policy.js';
 
 export type ApprovalMode = 'ask' | 'deny' | 'allowlist';
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['ask', 'deny', 'allowlist'];
@@ -41,16 +42,7 @@ export function approvalMode(k: Kernel): ApprovalMode {
 
 /** The command globs and mode the exec syscall applies (security.commands and security.approvals). */
 export function execPolicyOf(k: Kernel): { allow: string[]; deny: string[]; mode: ApprovalMode } {
-  const commands = (k.settings() as { security?: { commands?: { allow?: unknown; deny?: unknown } } }).security?.commands ?? {};
-  const globs = (field: 'allow' | 'deny'): string[] => {
-    const v = commands[field];
-    if (v === undefined) return [];
-    if (!Array.isArray(v) || v.some((g) => typeof g !== 'string')) {
-      throw new CaduceusError('CAD_ERR_CONFIG_INVALID', `Config field security.commands.${field} must be a list of glob strings (e.g. ["git status*"]); it is ${JSON.stringify(v)}.`);
-    }
-    return v as string[];
-  };
-  return { allow: globs('allow'), deny: globs('deny'), mode: approvalMode(k) };
+  return { ...commandPolicy(k.settings()), mode: approvalMode(k) };
 }
 
 /** Decides one request; resolves true when it may go ahead. Never throws for a refusal. */
@@ -64,7 +56,7 @@ export async function decide(k: Kernel, req: ApprovalRequest, session: Set<strin
     });
     return ok;
   };
-  if (mode !== 'allowlist' && (session.has(key) || k.store.getMeta(META_PREFIX + key) !== undefined)) return record('remembered', true);
+  if (mode === 'ask' && (session.has(key) || k.store.getMeta(META_PREFIX + key) !== undefined)) return record('remembered', true);
   if (mode !== 'ask') return record('deny', false);
   if (!k.hooks.approval.isUsed()) return record('no-one-to-ask', false);
   let answer: ApprovalAnswer | undefined;

@@ -312,8 +312,10 @@ export class Kernel {
     const old = this.runtimes.get(id);
     const generation = (this.generations.get(id) ?? 0) + 1;
     const { loadPlugin } = await import('./lifecycle/load.js');
-    if (this.isEnabled(id)) this.tapHooksOf(this.plugin(id).manifest);
     const next = await loadPlugin(this, id, generation);
+    // Taps for hooks this generation adds, only now that it runs: a failed load must not leave a tap
+    // pointing at the old isolate, which has no handler for it (a beforeToolCall tap would fail closed).
+    if (this.isEnabled(id)) this.tapHooksOf(this.plugin(id).manifest);
     this.generations.set(id, generation);
     this.runtimes.set(id, next);
     this.registry = undefined;

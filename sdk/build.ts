@@ -24,7 +24,7 @@ const SANDBOX_ALTERNATIVE: Record<string, string> = {
   http: 'ctx.fetch (permission net:<host>)',
   https: 'ctx.fetch (permission net:<host>)',
   net: 'ctx.fetch (permission net:<host>)',
-  child_process: 'the exec syscall (not available to plugins yet)',
+  child_process: 'ctx.exec (permission exec; every command passes the command guard)',
   process: 'ctx.env.get (permission env:<NAME>)',
   os: 'ctx.env.get (permission env:<NAME>)',
 };

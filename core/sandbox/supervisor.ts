@@ -99,6 +99,9 @@ export class Supervisor {
     const wait = this.restartAt - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     if (this.struckOut) throw this.struckOut;
+    if (this.retired) {
+      throw new CaduceusError('CAD_ERR_SANDBOX_CRASHED', `Plugin '${this.opts.pluginId}' generation ${this.opts.generation} was replaced by a reload while this call waited to restart it; call again.`, { plugin: this.opts.pluginId });
+    }
     if (!this.sandbox?.alive) this.start();
     return this.sandbox!.invoke(kind, name, argsJson, opts);
   }

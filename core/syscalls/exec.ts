@@ -10,12 +10,13 @@ import { spawn } from 'node:child_process';
 import { resolve, relative, isAbsolute, sep } from 'node:path';
 import { CaduceusError } from '../errors.js';
 import { digest, type AuditEvent } from '../audit.js';
-import { checkCommand, commandGlobMatch } from '../safety/command.js';
+import { checkCommand } from '../safety/command.js';
+import { decideCommand } from '../safety/policy.js';
 import type { ApprovalMode, ApprovalRequest } from '../approvals.js';
 
 export interface ExecPolicy {
-  allow: readonly string[];
-  deny: readonly string[];
+  allow: string[];
+  deny: string[];
   mode: ApprovalMode;
 }
 
@@ -67,24 +68,26 @@ export async function execCommand(d: ExecDeps, req: ExecRequest): Promise<ExecRe
     d.audit({ ts: Date.now(), kind: 'exec.denied', plugin: d.plugin, outcome: 'denied', code, argsDigest: digest(command), detail: { verdict: check.verdict, rule: check.rule, program: program(check.normalized), ...detail } });
     throw new CaduceusError(code, `Plugin '${d.plugin}' may not run ${JSON.stringify(clip(check.normalized))}: ${why}`, { plugin: d.plugin, details: { rule: check.rule, verdict: check.verdict } });
   };
-  if (check.verdict === 'hardline') {
-    refuse('CAD_ERR_EXEC_HARDLINE', `${check.reason} (rule ${check.rule}). Hardline commands never run, whatever the mode or config.`, {});
-  }
-  const denied = policy.deny.find((g) => commandGlobMatch(g, check.normalized));
-  if (denied) refuse('CAD_ERR_EXEC_DENIED', `it matches the deny glob ${JSON.stringify(denied)} in security.commands.deny.`, { glob: denied });
-  const allowed = policy.allow.find((g) => commandGlobMatch(g, check.normalized));
-  if (!allowed) {
-    if (policy.mode === 'allowlist') {
-      refuse('CAD_ERR_EXEC_DENIED', 'security.approvals.mode is "allowlist" and no glob in security.commands.allow matches it. Add one if it should run.', {});
-    }
-    if (check.verdict === 'dangerous') {
+  // The same decision `caduceus guards check command` prints: globs are matched per command on the line,
+  // so an allow glob for `git status*` does not also let `; git push --force` through.
+  const decision = decideCommand(check, policy, policy.mode);
+  switch (decision.verdict) {
+    case 'hardline':
+      return refuse('CAD_ERR_EXEC_HARDLINE', `${check.reason} (rule ${check.rule}). Hardline commands never run, whatever the mode or config.`, {});
+    case 'denied':
+      return refuse('CAD_ERR_EXEC_DENIED', `${decision.reason}.${decision.rule === 'config.allowlist' ? ' Add a glob to security.commands.allow if it should run.' : ''}`, { glob: decision.glob, by: decision.rule });
+    case 'dangerous': {
       const ok = await d.approve({
-        kind: 'command', subject: check.normalized, caller: `plugin:${d.plugin}`, plugin: d.plugin, rule: check.rule,
-        question: `Run \`${clip(check.normalized)}\`? It ${check.reason} (rule ${check.rule}).`,
+        kind: 'command', subject: check.normalized, caller: `plugin:${d.plugin}`, plugin: d.plugin, rule: decision.rule,
+        question: `Run \`${clip(check.normalized)}\`? It ${check.reason} (rule ${decision.rule}).`,
       });
-      if (!ok) refuse('CAD_ERR_EXEC_DENIED', `${check.reason} (rule ${check.rule}) and approval was not given. Approve it when asked, or add a glob to security.commands.allow.`, {});
+      if (!ok) refuse('CAD_ERR_EXEC_DENIED', `${check.reason} (rule ${decision.rule}) and approval was not given. Approve it when asked, or add a glob to security.commands.allow.`, {});
+      break;
     }
+    default:
+      break;
   }
+  const allowed = decision.verdict === 'allowed' ? decision.globs : undefined;
   const cwd = insideWorkspace(d, req.cwd);
   const result = await run(command, cwd, filteredEnv(d.envGrants), clamp(req.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS), clamp(req.maxOutputBytes, DEFAULT_OUTPUT, MAX_OUTPUT), req.input);
   d.audit({

@@ -154,7 +154,7 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
         return fetched.catch((err: unknown) => {
           if (err instanceof CaduceusError && (err.code === 'CAD_ERR_PERMISSION_DENIED' || err.code === 'CAD_ERR_NET_BLOCKED')) {
             const blockedBy = err.details?.blockedBy;
-            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: blockedBy === undefined ? { syscall: name, url } : { syscall: name, url, blockedBy } });
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: blockedBy !== undefined ? { syscall: name, url, blockedBy } : err.code === 'CAD_ERR_PERMISSION_DENIED' ? { syscall: name, url, permission: safePermission(url) } : { syscall: name, url } });
           }
           throw err;
         });

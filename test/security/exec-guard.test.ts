@@ -88,6 +88,21 @@ describe('exec through caduceus tools call', () => {
     expect(denied.message).toContain('"git push *"');
   });
 
+  it('an allow glob covers one command, not a chain: `git status*` does not let a `; rm -rf` after it through', () => {
+    mkdirSync(join(workspace, 'keep/x'), { recursive: true });
+    config({ commands: { allow: ['git status*', 'echo *'], deny: ['curl *'] } });
+    expect(call('git status; rm -rf keep').code).toBe('CAD_ERR_EXEC_DENIED');
+    expect(call('echo a && rm -rf keep').code).toBe('CAD_ERR_EXEC_DENIED');
+    expect(existsSync(join(workspace, 'keep/x'))).toBe(true);
+    const chained = call('echo a; curl http://127.0.0.1:9/');
+    expect(chained.code).toBe('CAD_ERR_EXEC_DENIED');
+    expect(chained.message).toContain('"curl *"');
+    config({ approvals: { mode: 'allowlist' }, commands: { allow: ['echo *'] } });
+    expect(call('echo ok; rm -rf ./keep').code).toBe('CAD_ERR_EXEC_DENIED');
+    expect(existsSync(join(workspace, 'keep/x'))).toBe(true);
+    config({});
+  });
+
   it('allowlist mode runs only what an allow glob covers', () => {
     config({ approvals: { mode: 'allowlist' }, commands: { allow: ['echo *'] } });
     expect(call('echo allowed').stdout).toBe('allowed\n');
