@@ -45,6 +45,7 @@ const GOALS = {
   listFlat: 1.1, // 50-plugin time / 1-plugin time (the bench's reading of "flat in plugin count")
   rssPerPlugin: 2 * 1024 * 1024, // bytes
   auditRate: 50_000, // events/s
+  buildMs: 1000, // `caduceus plugin build` of the scaffolded plugin, wall clock
 };
 
 const childEnv = (extra = {}) => {
@@ -351,6 +352,24 @@ function killTrial(trial) {
   });
 }
 
+/**
+ * Issue #3's number: building a small plugin takes at most a second. The scaffolded plugin is built
+ * through the real command (a new process each time, as an author runs it), after one warm-up build.
+ */
+function benchBuild() {
+  const dir = join(tempDir('cad-bench-build-'), 'benchplugin');
+  const run = (args) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--no-node-snapshot', BIN, ...args], { env: childEnv(), encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`caduceus ${args.join(' ')} failed: ${r.stderr}`);
+    return performance.now() - t0;
+  };
+  run(['plugin', 'new', 'benchplugin', '--dir', dir]);
+  run(['plugin', 'build', dir]);
+  const times = Array.from({ length: QUICK ? 3 : 9 }, () => run(['plugin', 'build', dir]));
+  return summarize(times);
+}
+
 async function benchAudit() {
   const rate = await benchAuditRate();
   const kills = [];
@@ -387,7 +406,7 @@ function machine() {
 }
 
 function goals(r) {
-  const { calls, list, memory, audit } = r;
+  const { calls, list, memory, audit, build } = r;
   return [
     { id: '1', what: 'Sandboxed sync tool call, whole pipeline, guard on — p50', value: fmtUs(calls.guard.sync.p50), goal: `≤ ${GOALS.syncP50} µs (required)`, pass: calls.guard.sync.p50 <= GOALS.syncP50 },
     { id: '1', what: 'Same call — p50 against the aim', value: fmtUs(calls.guard.sync.p50), goal: `≤ ${GOALS.syncAim} µs (aim)`, pass: calls.guard.sync.p50 <= GOALS.syncAim },
@@ -396,6 +415,7 @@ function goals(r) {
     { id: '3', what: '`caduceus tools list` flat in plugin count: 50 plugins ÷ 1 plugin', value: `${list.flat.toFixed(2)}× (${list.perPluginMs >= 0 ? '+' : ''}${list.perPluginMs.toFixed(2)} ms/plugin)`, goal: `≤ ${GOALS.listFlat}×`, pass: list.flat <= GOALS.listFlat },
     { id: '4', what: `Idle active plugin: RSS growth per plugin (${memory.plugins} plugins)`, value: fmtMB(memory.rssPerPlugin), goal: '≤ 2 MB', pass: memory.rssPerPlugin <= GOALS.rssPerPlugin },
     { id: '5', what: 'Audit log sustained throughput', value: `${fmtInt(audit.rate.rate)} events/s`, goal: `≥ ${fmtInt(GOALS.auditRate)} events/s`, pass: audit.rate.rate >= GOALS.auditRate },
+    { id: 'SDK', what: '`caduceus plugin build` of the scaffolded plugin (new process) — p50', value: fmtMs(build.p50), goal: `≤ ${GOALS.buildMs} ms`, pass: build.p50 <= GOALS.buildMs },
     { id: '5', what: 'Audit rows lost on SIGKILL of the writer', value: `${audit.kills.reduce((a, k) => a + Math.max(0, k.lost), 0)} lost of ${fmtInt(audit.kills.reduce((a, k) => a + k.lastReported, 0))} reported (${audit.kills.length} trials)`, goal: 'none lost', pass: audit.killOk },
   ];
 }
@@ -532,8 +552,9 @@ async function main() {
   const list = benchToolsList(homes);
   const memory = benchMemory(homes[50]);
   const audit = await benchAudit();
+  const build = benchBuild();
   const loadEnd = os.loadavg();
-  const r = { m, calls, list, memory, audit, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
+  const r = { m, calls, list, memory, audit, build, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, renderMarkdown(r));
   printSummary(r);
