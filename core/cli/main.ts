@@ -118,6 +118,12 @@ export async function main(argv: string[]): Promise<void> {
   secrets.command('remove <name>').description('delete a secret').option('--json', 'machine-readable output')
     .action(run(async () => (await import('./secrets.js')).remove));
 
+  const approvals = program.command('approvals').description('approvals remembered with "always"');
+  approvals.command('list').description('list remembered approvals').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./approvals.js')).list));
+  approvals.command('forget <kind> <subject>').description('forget one (kind: tool or command; subject as listed) so it is asked again').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./approvals.js')).forget));
+
   const plugin = program.command('plugin').description('plugin authoring');
   plugin.command('build [dir]').description('bundle a plugin and generate its manifest tool descriptors')
     .option('--check', 'fail if the manifest on disk is out of date instead of writing it').option('--json', 'machine-readable output')

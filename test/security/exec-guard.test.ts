@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, makeHome, tempDir, type Home } from '../helpers/cli.js';
 import { writePlugin } from '../helpers/plugin-folder.js';
@@ -171,6 +172,16 @@ describe('approvals through the approval hook (public kernel API)', () => {
       expect(asked.length).toBe(n + 1); // "always" was kept across kernels; "session" was not
       const decisions = k.tailAudit(100, { kind: 'approval' }).map((row: any) => row.detail.answer);
       expect(decisions).toEqual(expect.arrayContaining(['deny', 'once', 'session', 'always', 'remembered']));
+      await k.close();
+      // The operator sees the remembered answer and takes it back through the CLI.
+      const env = { ...process.env, CADUCEUS_HOME: home, NO_COLOR: '1' };
+      const listed = spawnSync(join(ROOT, 'bin/caduceus.js'), ['approvals', 'list', '--json'], { env, encoding: 'utf8' });
+      expect(JSON.parse(listed.stdout)).toEqual([{ kind: 'command', subject: 'find . -name nothing -delete', since: expect.any(Number) }]);
+      const forgot = spawnSync(join(ROOT, 'bin/caduceus.js'), ['approvals', 'forget', 'command', 'find . -name nothing -delete'], { env, encoding: 'utf8' });
+      expect(forgot.status, forgot.stderr).toBe(0);
+      k = open();
+      answers.push('deny');
+      expect((await run('find . -name nothing -delete')).code).toBe('CAD_ERR_EXEC_DENIED');
     } finally {
       await k.close();
       rmSync(home, { recursive: true, force: true });
