@@ -61,9 +61,51 @@ export async function install(source: string, opts: JsonOpt): Promise<number> {
     if (opts.json) { printJson({ ok: true, ...r }); return EXIT.OK; }
     const verb = r.previousVersion === undefined ? 'installed' : r.previousVersion === r.version ? 'reinstalled' : `upgraded from ${r.previousVersion} to`;
     console.log(`${c.green('✓')} ${verb} ${r.id}@${r.version} (${r.integrity})`);
-    if (r.newHooks.length) console.log(`  the new version taps ${r.newHooks.join(', ')}, so it was left disabled; enabling asks consent again: caduceus plugins enable ${r.id}`);
-    else if (!r.enabled) console.log(`  enable it with: caduceus plugins enable ${r.id}`);
+    if (r.lapsedGrants.length) console.log(`  no longer requested, so revoked: ${r.lapsedGrants.join(', ')}`);
+    if (r.widenedPermissions.length) {
+      console.log(`  the new version asks for permissions ${r.previousVersion} did not:`);
+      for (const p of r.widenedPermissions) console.log(`    - ${meaning(p)}  (${p})`);
+    }
+    if (r.newHooks.length) console.log(`  the new version taps ${r.newHooks.join(', ')}, which ${r.previousVersion} did not`);
+    if (r.widenedPermissions.length || r.newHooks.length) {
+      console.log(`  so it was left disabled; \`caduceus plugins enable ${r.id}\` will ask you to consent to ${r.widenedPermissions.length ? 'them' : 'its hooks'} (or pass --yes)`);
+    } else if (!r.enabled) console.log(`  enable it with: caduceus plugins enable ${r.id}`);
     else if (r.newPermissions.length) console.log(`  the new version requests ${r.newPermissions.join(', ')}, not granted: caduceus plugins grant ${r.id} ${r.newPermissions.join(' ')}`);
+    return EXIT.OK;
+  });
+}
+
+/**
+ * `plugins grants <id>`: every permission the manifest requests, in plain words, and whether it is
+ * granted; plus grants that lapsed (held for permissions the installed version no longer requests, or
+ * revoked by the install that dropped them).
+ */
+export async function grants(id: string, opts: JsonOpt): Promise<number> {
+  return withKernel(async (k) => {
+    const p = k.plugin(id);
+    const lastInstall = k.tailAudit(20, { plugin: id, kind: 'plugin.install' }).filter((r) => r.outcome === 'ok').at(-1);
+    const revoked = lastInstall && (lastInstall.detail as { version?: unknown } | undefined)?.version === p.version
+      ? (lastInstall.detail as { lapsedGrants?: unknown }).lapsedGrants : undefined;
+    const lapsed = [
+      ...p.grants.filter((g) => !p.manifest.permissions.includes(g)).map((g) => ({ permission: g, meaning: meaning(g), why: `granted, but ${id}@${p.version} does not request it, so it has no effect` })),
+      ...(Array.isArray(revoked) ? revoked.filter((g): g is string => typeof g === 'string' && !p.grants.includes(g)) : [])
+        .map((g) => ({ permission: g, meaning: meaning(g), why: `revoked when ${id}@${p.version} was installed, which no longer requests it` })),
+    ];
+    const out = {
+      id, version: p.version, enabled: p.enabled,
+      permissions: p.manifest.permissions.map((perm) => ({ permission: perm, meaning: meaning(perm), granted: p.grants.includes(perm) })),
+      lapsed,
+    };
+    if (opts.json) { printJson(out); return EXIT.OK; }
+    console.log(`${id}@${p.version} ${statusColour(p.enabled ? 'enabled' : 'disabled')} requests:`);
+    if (out.permissions.length === 0) console.log('  (nothing)');
+    for (const perm of out.permissions) console.log(`  ${perm.granted ? c.green('granted    ') : c.yellow('not granted')}  ${perm.permission}: ${perm.meaning}`);
+    if (lapsed.length) {
+      console.log('lapsed:');
+      for (const l of lapsed) console.log(`  ${l.permission}: ${l.why}`);
+    }
+    const missing = out.permissions.filter((perm) => !perm.granted).map((perm) => perm.permission);
+    if (missing.length) console.log(c.dim(p.enabled ? `grant with: caduceus plugins grant ${id} ${missing.join(' ')}` : `enabling asks for them: caduceus plugins enable ${id}`));
     return EXIT.OK;
   });
 }

@@ -26,6 +26,13 @@ export interface InstallResult {
   newPermissions: string[];
   /** Hooks (name:scope) the new version taps that the enabled version did not; it is left disabled. */
   newHooks: string[];
+  /**
+   * Of newPermissions, those the previous version did not request at all: an upgrade that widens the
+   * ceiling of an enabled plugin leaves it disabled, and `plugins enable` asks consent for them.
+   */
+  widenedPermissions: string[];
+  /** Grants the new version no longer requests; they were revoked. */
+  lapsedGrants: string[];
   enabled: boolean;
 }
 
@@ -51,6 +58,7 @@ export async function installPlugin(k: Kernel, source: string, progress: Progres
       version: existing.version,
       enabled: existing.enabled === 1,
       hooks: (JSON.parse(existing.manifest) as Manifest).contributes.hooks.map((h) => `${h.name}:${h.scope}`),
+      permissions: (JSON.parse(existing.manifest) as Manifest).permissions,
     }, progress);
   } catch (err) {
     const e = err as CaduceusError;
@@ -180,7 +188,7 @@ function checkDependencyCycle(k: Kernel, m: Manifest): void {
 /** Moves the staged plugin into place and records it; rolls the folder back if the store write fails. */
 function commit(
   k: Kernel, m: Manifest, staged: string, source: string, integrity: string,
-  previous: { version: string; enabled: boolean; hooks: string[] } | undefined, progress: Progress,
+  previous: { version: string; enabled: boolean; hooks: string[]; permissions: string[] } | undefined, progress: Progress,
 ): InstallResult {
   const pluginsDir = join(k.home, 'plugins');
   mkdirSync(pluginsDir, { recursive: true });
@@ -195,7 +203,11 @@ function commit(
     // Hooks are consented to at enable; a version that taps more (or sees more) than the one the
     // operator enabled is installed disabled, so enabling it again asks.
     const newHooks = previous ? m.contributes.hooks.map((h) => `${h.name}:${h.scope}`).filter((h) => !previous.hooks.includes(h)) : [];
-    const stayEnabled = previous?.enabled === true && newHooks.length === 0;
+    // Permissions likewise: a version that asks for what the enabled one never asked for stops until the
+    // operator consents. (A permission the old version asked for and the operator revoked stays revoked.)
+    const widenedPermissions = previous ? newPermissions.filter((p) => !previous.permissions.includes(p)) : [];
+    const stayEnabled = previous?.enabled === true && newHooks.length === 0 && widenedPermissions.length === 0;
+    const lapsedGrants = [...granted].filter((g) => !m.permissions.includes(g));
     k.store.db.transaction(() => {
       k.store.upsertPlugin({
         id: m.id, version: m.version, source: isAbsolute(source) || existsSync(source) ? resolve(source) : source,
@@ -209,9 +221,9 @@ function commit(
     if (backup) rmSync(backup, { recursive: true, force: true });
     k.audit({
       ts: Date.now(), kind: 'plugin.install', plugin: m.id, outcome: 'ok',
-      detail: { version: m.version, previousVersion: previous?.version, source, integrity, newPermissions, newHooks },
+      detail: { version: m.version, previousVersion: previous?.version, source, integrity, newPermissions, newHooks, widenedPermissions, lapsedGrants },
     });
-    return { id: m.id, version: m.version, previousVersion: previous?.version, path: target, integrity, source, newPermissions, newHooks, enabled: stayEnabled };
+    return { id: m.id, version: m.version, previousVersion: previous?.version, path: target, integrity, source, newPermissions, newHooks, widenedPermissions, lapsedGrants, enabled: stayEnabled };
   } catch (err) {
     rmSync(target, { recursive: true, force: true });
     if (backup) renameSync(backup, target);
