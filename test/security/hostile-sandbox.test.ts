@@ -67,7 +67,7 @@ describe('hostile plugin inside its isolate', () => {
       const { buildPlugin } = await import(join(ROOT, 'dist/sdk/build.js'));
       const cases = [
         { fixture: 'hostile-import-fs', imported: "imports 'fs'", instead: 'ctx.fs.read' },
-        { fixture: 'hostile-import-child-process', imported: "imports 'node:child_process'", instead: 'exec syscall' },
+        { fixture: 'hostile-import-child-process', imported: "imports 'node:child_process'", instead: 'ctx.exec (permission exec' },
       ];
       for (const c of cases) {
         const dir = copyFixture(c.fixture);
