@@ -139,7 +139,8 @@ export function newCommand(functions: string[]): SimpleCommand {
   return { words: [], redirects: NO_REDIRECTS, background: false, functions: fns, piped: false, views: undefined, rendered: undefined };
 }
 
-export function finish(items: Item[], opaque = false): Script {
+/** The Script for parsed items: commands in order, and grouped into pipelines. */
+export function finish(items: Item[]): Script {
   const commands: SimpleCommand[] = [];
   const pipelines: SimpleCommand[][] = [];
   let join = false;
@@ -159,8 +160,10 @@ export function finish(items: Item[], opaque = false): Script {
     const p = pipelines[i]!;
     if (p.length > 1) for (let k = 0; k < p.length; k++) p[k]!.piped = true;
   }
-  return opaque ? { items, commands, pipelines, opaque } : { items, commands, pipelines };
+  return { items, commands, pipelines };
 }
+
+const ECHO_FLAGS = /^-[neE]+$/;
 
 /** The output of `echo words` or `printf word` (no flags, formats or escapes), else null. */
 export function literalOutput(s: Script): string | null {
@@ -170,7 +173,7 @@ export function literalOutput(s: Script): string | null {
   const v = views[0];
   if (!v || views.length !== 1) return null;
   const args = v.args.map((w) => w.text);
-  if (v.name === 'echo' && !args.some((a) => a.startsWith('-'))) return args.join(' ');
+  if (v.name === 'echo' && !ECHO_FLAGS.test(args[0] ?? '')) return args.join(' ');
   if (v.name === 'printf' && args.length === 1 && !/[%\\]/.test(args[0]!)) return args[0]!;
   return null;
 }

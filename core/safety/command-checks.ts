@@ -3,14 +3,14 @@
  * report which rules it breaks. Each check reads only that command's own arguments, so text that merely
  * mentions a command (`echo reboot`, `git commit -m "rm -rf /"`) is never flagged; what a command runs in
  * turn (`find -exec`, `bash -c`, `ssh host …`, `su -c`) is handed back to the walker as nested code.
+ * Writes to sensitive files are command-writes.ts.
  */
 import type { Script } from './command-parse.js';
 import { basename, type CommandView } from './command-shape.js';
 import { awkRunsCommands, interpret, isInterpreter } from './command-interp.js';
 import { destructiveSql, isSqlClient, sqlClientText } from './command-sql.js';
-import {
-  hasOption, isBlockDevice, parseArgs, treeScope, writeScope, type RuleId, type TreeScope,
-} from './command-rules.js';
+import { hasOption, isBlockDevice, parseArgs, treeScope, type RuleId, type TreeScope } from './command-rules.js';
+import { checkWrite, RM_LIKE, writeTargets } from './command-writes.js';
 
 export interface CheckContext {
   hit(rule: RuleId, reason?: string): void;
@@ -28,9 +28,7 @@ export interface CheckContext {
   resolve(path: string): string;
 }
 
-export const RM_LIKE = new Set(['rm', 'unlink', 'shred']);
-const NONE: string[] = Object.freeze([]) as unknown as string[];
-const FETCHERS = new Set(['curl', 'wget', 'fetch', 'http', 'https', 'xh', 'lwp-request', 'GET', 'aria2c', 'nc', 'ncat']);
+export const FETCHERS = new Set(['curl', 'wget', 'fetch', 'http', 'https', 'xh', 'lwp-request', 'GET', 'aria2c', 'nc', 'ncat']);
 const ROOTERS = new Set(['sudo', 'doas', 'pkexec']);
 const POWER = new Set(['shutdown', 'reboot', 'halt', 'poweroff']);
 const POWER_VERBS = new Set(['init', 'telinit', 'systemctl', 'loginctl']);
@@ -75,7 +73,7 @@ export function deleteTrees(targets: string[], ctx: CheckContext, fallback: Rule
 
 export function checkRm(args: string[], ctx: CheckContext): void {
   const a = parseArgs(args);
-  if (a.long.has('--no-preserve-root')) ctx.hit('hardline.rm-root', 'deletes the root directory (--no-preserve-root)');
+  if (a.long.includes('--no-preserve-root')) ctx.hit('hardline.rm-root', 'deletes the root directory (--no-preserve-root)');
   if (hasOption(a, 'rR', ['--recursive'])) deleteTrees(a.pos, ctx, 'dangerous.rm-recursive');
 }
 
@@ -84,7 +82,7 @@ function checkKill(args: string[], ctx: CheckContext): void {
   let signal: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const t = args[i]!;
-    if (t === '--') { pids.push(...args.slice(i + 1)); break; }
+    if (t === '--') { for (let k = i + 1; k < args.length; k++) pids.push(args[k]!); break; }
     if (t === '-s' || t === '-n' || t === '--signal') { signal = args[++i] ?? ''; continue; }
     if (t === '-l' || t === '-L' || t === '--list' || t === '--table') return;
     if (t.startsWith('-') && signal === null && pids.length === 0) { signal = t; continue; }
@@ -113,7 +111,7 @@ function worldWritable(mode: string): boolean {
 
 function checkOwnership(name: string, args: string[], ctx: CheckContext): void {
   const a = parseArgs(args);
-  const byReference = a.long.has('--reference');
+  const byReference = a.long.includes('--reference');
   const files = byReference ? a.pos : a.pos.slice(1);
   if (hasOption(a, 'R', ['--recursive'])) {
     for (const f of files) {
@@ -190,6 +188,7 @@ function checkPower(name: string, args: string[], ctx: CheckContext): void {
 }
 
 const SUDO_EFFECT: Record<string, string> = { s: 'opens a root shell', i: 'opens a root login shell', S: 'reads the password from stdin' };
+const SUDO_LONG: Partial<Record<string, string>> = { '--shell': 's', '--login': 'i', '--stdin': 'S' };
 
 function checkSudo(v: CommandView, ctx: CheckContext): void {
   const args = v.args.map((w) => w.text);
@@ -199,8 +198,8 @@ function checkSudo(v: CommandView, ctx: CheckContext): void {
     const t = args[i]!;
     if (t === '--' || !t.startsWith('-') || t.length < 2) return;
     if (t.startsWith('--')) {
-      const letter = { '--shell': 's', '--login': 'i', '--stdin': 'S' }[t];
-      if (letter) { ctx.hit('dangerous.sudo-shell', `${v.name} ${t} ${SUDO_EFFECT[letter]}`); return; }
+      const letter = SUDO_LONG[t];
+      if (letter !== undefined) { ctx.hit('dangerous.sudo-shell', `${v.name} ${t} ${SUDO_EFFECT[letter]}`); return; }
       continue;
     }
     for (let k = 1; k < t.length; k++) {
@@ -283,60 +282,6 @@ function checkCodeCarriers(v: CommandView, args: string[], ctx: CheckContext): v
   }
 }
 
-/** Files a command writes to or deletes, from its own arguments (redirects are handled per command). */
-export function writeTargets(name: string, args: string[]): string[] {
-  const last = (pos: string[]) => (pos.length >= 2 ? [pos[pos.length - 1]!] : []);
-  switch (name) {
-    case 'tee': return parseArgs(args).pos;
-    case 'cp': case 'install': case 'ln': case 'rsync': case 'scp': {
-      const a = parseArgs(args, name === 'install' ? 'mogSt' : name === 'scp' ? 'PioFclSJ' : name === 'rsync' ? 'eft' : 'St', ['--target-directory', '--suffix', '--rsh', '--filter', '--exclude', '--include']);
-      return a.values.get('t') ?? a.values.get('--target-directory') ?? last(a.pos);
-    }
-    case 'mv': {
-      const a = parseArgs(args, 'St', ['--target-directory', '--suffix']);
-      return [...(a.values.get('t') ?? []), ...(a.values.get('--target-directory') ?? []), ...(a.pos.length >= 2 ? a.pos : [])];
-    }
-    case 'sed': {
-      const a = parseArgs(args, 'efl', ['--expression', '--file', '--line-length']);
-      if (!hasOption(a, 'i', ['--in-place'])) return [];
-      return hasOption(a, 'ef', ['--expression', '--file']) ? a.pos : a.pos.slice(1);
-    }
-    case 'perl': {
-      const a = parseArgs(args, 'eE');
-      if (!a.short.has('i')) return [];
-      return hasOption(a, 'eE') ? a.pos : a.pos.slice(1);
-    }
-    case 'truncate': return parseArgs(args, 'sr', ['--size', '--reference']).pos;
-    case 'rm': case 'unlink': case 'shred': return parseArgs(args, 'ns', ['--iterations', '--size', '--random-source']).pos;
-    case 'curl': {
-      const a = parseArgs(args, 'oHdXuAebcFTwxmrKECyYzUQt', ['--output', '--header', '--data', '--request', '--user', '--url']);
-      return [...(a.values.get('o') ?? []), ...(a.values.get('--output') ?? [])];
-    }
-    case 'wget': {
-      const a = parseArgs(args, 'OoaPeUTtwQ', ['--output-document']);
-      return [...(a.values.get('O') ?? []), ...(a.values.get('--output-document') ?? [])].filter((p) => p !== '-');
-    }
-    default: return NONE;
-  }
-}
-
-/** Where a fetcher saves what it downloads: -o/-O targets, or the URL's file name (`curl -O`, plain wget). */
-export function downloadTargets(v: CommandView): string[] {
-  const args = v.args.map((w) => w.text);
-  const explicit = writeTargets(v.name, args);
-  const urlNames = () => args.filter((a) => /^(https?|ftp):\/\//.test(a)).map((u) => basename(u.split(/[?#]/)[0]!)).filter(Boolean);
-  if (v.name === 'curl' && args.some((a) => a === '-O' || a === '--remote-name' || a === '--remote-name-all' || (/^-[^-]/.test(a) && a.includes('O')))) {
-    return [...explicit, ...urlNames()];
-  }
-  if (v.name === 'wget' && explicit.length === 0) return urlNames();
-  return explicit;
-}
-
-export function checkWrite(path: string, ctx: CheckContext): void {
-  const w = writeScope(ctx.resolve(path));
-  if (w) ctx.hit(w.rule, w.reason);
-}
-
 // Every command name some check below reads (interpreters and SQL clients are recognised separately).
 // Anything else is skipped before any work: most commands on a long line are `ls`, `cd`, `grep`, `echo`.
 // A new check must add its command names here.
@@ -347,10 +292,15 @@ const CHECKED = new Set([
   'tee', 'cp', 'install', 'ln', 'rsync', 'scp', 'mv', 'sed', 'perl', 'truncate', 'curl', 'wget',
 ]);
 
+/** Whether any check reads commands of this name; `checkView` does nothing for the others. */
+export function isChecked(name: string): boolean {
+  return CHECKED.has(name) || name.startsWith('mkfs.') || name.startsWith('newfs') || isInterpreter(name) || isSqlClient(name);
+}
+
 /** Every rule one command view can break on its own (pipelines and redirects are the walker's). */
 export function checkView(v: CommandView, ctx: CheckContext): void {
   const name = v.name;
-  if (!CHECKED.has(name) && !name.startsWith('mkfs.') && !name.startsWith('newfs') && !isInterpreter(name) && !isSqlClient(name)) return;
+  if (!isChecked(name)) return;
   const args = v.args.map((w) => w.text);
   if (name === 'rm') checkRm(args, ctx);
   else if (name === 'rimraf') deleteTrees(parseArgs(args).pos, ctx, 'dangerous.rm-recursive');
@@ -369,7 +319,7 @@ export function checkView(v: CommandView, ctx: CheckContext): void {
   else if (name === 'chmod' || name === 'chown' || name === 'chgrp') checkOwnership(name, args, ctx);
   else if (name === 'git') checkGit(args, ctx);
   else if (name === 'find') checkFind(args, ctx);
-  else if (name === 'crontab' && parseArgs(args, 'u').short.has('r')) ctx.hit('dangerous.crontab-remove');
+  else if (name === 'crontab' && parseArgs(args, 'u').short.includes('r')) ctx.hit('dangerous.crontab-remove');
   else if (name === 'sudo' || name === 'doas') checkSudo(v, ctx);
   else if (name === 'dropdb' || (name === 'mysqladmin' && args.some((a) => a.toLowerCase() === 'drop'))) ctx.hit('dangerous.sql-destructive', `${name} drops a database`);
   else if (name === 'redis-cli' && args.some((a) => /^flush(all|db)$/i.test(a))) ctx.hit('dangerous.sql-destructive', 'flushes a Redis database');

@@ -18,6 +18,8 @@ const DQ_SPECIAL = new Set(['"', '\\', '$', '`']);
 // Variables a default (`${HOME:-/}`) must not replace: they are almost always set.
 const ALWAYS_SET = new Set(['HOME', 'PATH', 'USER', 'PWD', 'SHELL', 'LOGNAME', 'TMPDIR', 'OLDPWD']);
 const PATH_LIKE = new Set(['PATH', 'HOME', 'PWD', 'SHELL', 'OLDPWD', 'TMPDIR']);
+const ANSI_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v' };
+const ARRAY_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*\+?=$/;
 
 export abstract class WordLexer {
   pos = 0;
@@ -74,7 +76,7 @@ export abstract class WordLexer {
     while (this.pos < s.length) {
       const c = s[this.pos]!;
       if (BREAK.has(c)) {
-        if (c === '(' && !sink.quoted && /^[A-Za-z_][A-Za-z0-9_]*\+?=$/.test(sink.text)) {
+        if (c === '(' && !sink.quoted && ARRAY_ASSIGNMENT.test(sink.text)) {
           const e = this.skipBalanced(this.pos);
           sink.add(s.slice(this.pos, e));
           this.pos = e;
@@ -96,7 +98,7 @@ export abstract class WordLexer {
         this.pos++;
         this.double(sink, '"');
       } else if (c === '$') this.dollar(sink, false);
-      else if (c === '`') this.backtick(sink);
+      else if (c === '`') this.backtick(sink, false);
       else {
         let e = this.pos + 1;
         while (e < s.length && !SPECIAL.has(s[e]!)) e++;
@@ -121,7 +123,7 @@ export abstract class WordLexer {
         sink.add('\\');
         this.pos++;
       } else if (c === '$') this.dollar(sink, true);
-      else if (c === '`') this.backtick(sink);
+      else if (c === '`') this.backtick(sink, true);
       else {
         let e = this.pos + 1;
         while (e < s.length && !DQ_SPECIAL.has(s[e]!)) e++;
@@ -136,13 +138,8 @@ export abstract class WordLexer {
     const n = s.charAt(this.pos + 1);
     if (!dq && n === "'") { this.pos += 2; sink.quote(); sink.add(this.ansiC()); return; }
     if (!dq && n === '"') { this.pos += 2; this.double(sink, '"'); return; }
+    // `$((…))` is read like `$( (…) )`: arithmetic can hold `$(…)` too, and stray words are harmless.
     if (n === '(') {
-      if (s.charAt(this.pos + 2) === '(') {
-        const e = this.skipBalanced(this.pos + 1);
-        sink.add(s.slice(this.pos, e));
-        this.pos = e;
-        return;
-      }
       this.pos += 2;
       this.substituted(sink, this.sub(), dq);
       return;
@@ -183,7 +180,9 @@ export abstract class WordLexer {
     const name = body.slice(0, i);
     const rest = body.slice(i);
     if (!name) { sink.add('${' + body + '}'); return; }
-    if (rest === '') { this.expand(sink, name, dq, true); return; }
+    // `${a[@]}`, `${a[0]}`: an array element reads as the whole array (assigned as `a=(…)`).
+    if (rest === '[@]' || rest === '[*]') { this.expand(sink, name, dq && rest === '[*]', true); return; }
+    if (rest === '' || (rest.startsWith('[') && rest.endsWith(']'))) { this.expand(sink, name, dq, true); return; }
     const known = this.vars.get(name);
     if (known === POISONED) { this.budget.exceeded = true; return; }
     const dflt = /^:?[-=]/.exec(rest);
@@ -243,8 +242,8 @@ export abstract class WordLexer {
       if (c !== '\\') { out += c; this.pos++; continue; }
       const n = s.charAt(this.pos + 1);
       this.pos += 2;
-      const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v' };
-      if (simple[n] !== undefined) out += simple[n];
+      const simple = ANSI_ESCAPES[n];
+      if (simple !== undefined) out += simple;
       else if (n === 'x') out += this.codePoint(16, 2);
       else if (n === 'u') out += this.codePoint(16, 4);
       else if (n === 'U') out += this.codePoint(16, 8);
@@ -262,7 +261,7 @@ export abstract class WordLexer {
     return Number.isNaN(cp) || cp > 0x10ffff ? '' : String.fromCodePoint(cp);
   }
 
-  protected backtick(sink: Sink): void {
+  protected backtick(sink: Sink, dq: boolean): void {
     const s = this.src;
     let i = this.pos + 1;
     let inner = '';
@@ -278,7 +277,7 @@ export abstract class WordLexer {
     }
     this.pos = Math.min(i + 1, s.length);
     const script = this.child(inner)?.script(false) ?? opaqueScript();
-    this.substituted(sink, script, true);
+    this.substituted(sink, script, dq);
   }
 
   // `$(echo /)` is `/`: fold substitutions whose output is literal, keep the script for the walker.

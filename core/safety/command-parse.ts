@@ -52,6 +52,7 @@ class Parser extends WordLexer {
     const s = this.src;
     const items: Item[] = [];
     const groups: Group[] = [];
+    let openParens = 0; // how many of `groups` close with `)`
     // Enclosing function names; commands share one snapshot of the innermost few until the stack changes.
     const fns: string[] = [];
     let fnView: string[] = [];
@@ -69,6 +70,7 @@ class Parser extends WordLexer {
     const open = (close: '}' | ')') => {
       op(close === '}' ? '{' : '(');
       groups.push(st.fn !== null ? `${close}f` as Group : close);
+      if (close === ')') openParens++;
       if (st.fn !== null) { fns.push(st.fn); fnChanged = true; }
       st.fn = null;
     };
@@ -76,6 +78,7 @@ class Parser extends WordLexer {
       while (groups.length) {
         const g = groups.pop()!;
         if (g.length === 2) { fns.pop(); fnChanged = true; }
+        if (g[0] === ')') openParens--;
         if (g[0] === c) break;
       }
       op(c);
@@ -96,13 +99,8 @@ class Parser extends WordLexer {
       if (c === '&' && n === '&') { this.pos += 2; op('&&'); continue; }
       if (c === '&' && n !== '>') { this.pos++; if (st.cur) st.cur.background = true; op('&'); continue; }
       if (c === '|') { this.pos += n === '|' || n === '&' ? 2 : 1; op(n === '|' ? '||' : '|'); continue; }
+      // `((…))` arithmetic is read as two nested groups: it can hold `$(…)`, and stray words are harmless.
       if (c === '(') {
-        if (n === '(' && !st.cur) {
-          const e = this.skipBalanced(this.pos);
-          op(s.slice(this.pos, e));
-          this.pos = e;
-          continue;
-        }
         const cur = st.cur;
         const after = this.nextNonBlank(this.pos + 1);
         if (cur && cur.words.length === 1 && !cur.redirects.length && s.charAt(after) === ')') {
@@ -118,7 +116,7 @@ class Parser extends WordLexer {
       }
       if (c === ')') {
         this.pos++;
-        if (groups.some((g) => g[0] === ')')) close(')');
+        if (openParens > 0) close(')');
         else if (inSub) break;
         continue;
       }
@@ -130,12 +128,23 @@ class Parser extends WordLexer {
         if (c === '{' && (st.fn !== null || n === '' || isBlank(n) || n === '\n')) { this.pos++; open('}'); continue; }
         if (c === '}' && groups.length && groups[groups.length - 1]![0] === '}') { this.pos++; close('}'); continue; }
       }
+      // Plain words go straight into the command, the first one included (no array per word).
+      if (this.plainWord(current().words)) {
+        const cur = st.cur!;
+        if (cur.words.length === 1 && cur.words[0]!.text === 'function') {
+          st.cur = null;
+          if (this.functionKeyword(st, items)) continue;
+          st.cur = cur;
+        }
+        st.fn = null; // `f() cmd` without a group body: nothing later is f's body
+        continue;
+      }
       const before = this.pos;
-      if (st.cur && this.plainWord(st.cur.words)) continue;
       const words = this.readWords();
       if (this.pos === before) this.pos++;
       if (!words.length) continue;
       if (!st.cur && words.length === 1 && words[0]!.text === 'function' && !words[0]!.quoted && this.functionKeyword(st, items)) continue;
+      st.fn = null; // `f() cmd` without a group body: nothing later is f's body
       const cur = current();
       for (const w of words) cur.words.push(w);
     }
@@ -214,7 +223,9 @@ class Parser extends WordLexer {
       if (!x.assignment) continue;
       const eq = x.text.indexOf('=');
       let name = x.text.slice(0, eq);
-      let value: VarValue = { text: x.text.slice(eq + 1), subs: x.subs };
+      let text = x.text.slice(eq + 1);
+      if (text.startsWith('(') && text.endsWith(')')) text = text.slice(1, -1); // an array: its elements
+      let value: VarValue = { text, subs: x.subs };
       if (name.endsWith('+')) {
         name = name.slice(0, -1);
         const old = this.vars.get(name);

@@ -169,28 +169,36 @@ export function writeScope(path: string): WriteHit | null {
 export interface Args {
   /** Non-option arguments, in order (everything after `--` included). */
   pos: string[];
-  /** Short option letters seen, from every cluster (`-rf` → r, f). */
-  short: Set<string>;
+  /** Short option letters seen, from every cluster (`-rf` → 'rf'). */
+  short: string;
   /** Long options seen, without `=value`. */
-  long: Set<string>;
+  long: string[];
   /** Values of options that take one: short letter or long name → values. */
   values: Map<string, string[]>;
 }
+
+// Shared while no option has a value (the common case); `put` swaps in a fresh map before writing.
+const NO_VALUES = new Map<string, string[]>();
 
 /**
  * getopt-style parsing: short options in `valued` take the rest of the cluster or the next argument;
  * long options in `longValued` take `=value` or the next argument.
  */
 export function parseArgs(args: readonly string[], valued = '', longValued: readonly string[] = []): Args {
-  const a: Args = { pos: [], short: new Set(), long: new Set(), values: new Map() };
-  const put = (k: string, v: string) => { const list = a.values.get(k) ?? []; list.push(v); a.values.set(k, list); };
+  const a: Args = { pos: [], short: '', long: [], values: NO_VALUES };
+  const put = (k: string, v: string) => {
+    if (a.values === NO_VALUES) a.values = new Map();
+    const list = a.values.get(k) ?? [];
+    list.push(v);
+    a.values.set(k, list);
+  };
   for (let i = 0; i < args.length; i++) {
     const t = args[i]!;
-    if (t === '--') { a.pos.push(...args.slice(i + 1)); break; }
+    if (t === '--') { for (let k = i + 1; k < args.length; k++) a.pos.push(args[k]!); break; }
     if (t.startsWith('--')) {
       const eq = t.indexOf('=');
       const name = eq < 0 ? t : t.slice(0, eq);
-      a.long.add(name);
+      a.long.push(name);
       if (eq >= 0) put(name, t.slice(eq + 1));
       else if (longValued.includes(name) && i + 1 < args.length) put(name, args[++i]!);
       continue;
@@ -198,7 +206,7 @@ export function parseArgs(args: readonly string[], valued = '', longValued: read
     if (t.length < 2 || t[0] !== '-') { a.pos.push(t); continue; }
     for (let k = 1; k < t.length; k++) {
       const ch = t[k]!;
-      a.short.add(ch);
+      a.short += ch;
       if (valued.includes(ch)) {
         if (k < t.length - 1) put(ch, t.slice(k + 1));
         else if (i + 1 < args.length) put(ch, args[++i]!);
@@ -211,6 +219,6 @@ export function parseArgs(args: readonly string[], valued = '', longValued: read
 
 /** Whether any of the short letters or long names was given. */
 export function hasOption(a: Args, short: string, long: readonly string[] = []): boolean {
-  for (const ch of short) if (a.short.has(ch)) return true;
-  return long.some((l) => a.long.has(l));
+  for (let i = 0; i < short.length; i++) if (a.short.includes(short[i]!)) return true;
+  return long.some((l) => a.long.includes(l));
 }

@@ -9,20 +9,29 @@
 import type { Redirect, Script, SimpleCommand, Word } from './command-parse.js';
 import type { Invocation } from './command-interp.js';
 
-export interface CommandView {
-  /** Basename of the command word (`/bin/rm` → `rm`). */
-  name: string;
-  /** Index of the command word in `cmd.words`. */
-  index: number;
-  args: Word[];
-  /** Wrappers this command runs under, outermost first (`sudo`, `xargs`, …). */
-  via: string[];
-  cmd: SimpleCommand;
+export class CommandView {
   /** Cache for command-interp's `interpret`. */
-  invocation?: Invocation | null;
+  invocation: Invocation | null | undefined = undefined;
+  private argWords: Word[] | undefined = undefined;
+
+  constructor(
+    /** Basename of the command word (`/bin/rm` → `rm`). */
+    readonly name: string,
+    /** Index of the command word in `cmd.words`. */
+    readonly index: number,
+    /** Wrappers this command runs under, outermost first (`sudo`, `xargs`, …). */
+    readonly via: string[],
+    readonly cmd: SimpleCommand,
+  ) {}
+
+  /** The words after the command word; copied on first use, since most commands are never asked. */
+  get args(): Word[] {
+    return (this.argWords ??= this.cmd.words.slice(this.index + 1));
+  }
 }
 
 const NO_VIA: string[] = Object.freeze([]) as unknown as string[];
+const MAX_VIEWS = 32;
 // Words that can precede a command in command position without being one.
 const LEADING_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!']);
 
@@ -90,6 +99,24 @@ export function isWrapper(name: string): boolean {
   return WRAPPERS.has(name);
 }
 
+/** Index of the next command word at or after `i`, past env assignments and keywords; -1 if none. */
+function commandIndex(words: Word[], i: number): number {
+  while (i < words.length && (words[i]!.assignment || (!words[i]!.quoted && LEADING_KEYWORDS.has(words[i]!.text)))) i++;
+  return i < words.length ? i : -1;
+}
+
+// A command word's name: the basename of a path, but a word built from `$…` is kept whole.
+const nameOf = (w: Word) => (w.subs.length || w.text.includes('$') ? w.text : basename(w.text));
+
+/**
+ * The name of the first command a simple command runs ('' for none), without building views: enough
+ * for the many commands no rule cares about. If it is a wrapper, `commandViews` sees what it runs.
+ */
+export function commandName(cmd: SimpleCommand): string {
+  const i = commandIndex(cmd.words, 0);
+  return i < 0 ? '' : nameOf(cmd.words[i]!);
+}
+
 /** Every command a simple command runs: the first command word, then what each wrapper wraps. */
 export function commandViews(cmd: SimpleCommand): CommandView[] {
   if (cmd.views) return cmd.views;
@@ -97,15 +124,20 @@ export function commandViews(cmd: SimpleCommand): CommandView[] {
   const words = cmd.words;
   const via: string[] = [];
   let i = 0;
-  for (let guard = 0; guard < 32 && i < words.length; guard++) {
-    while (i < words.length && (words[i]!.assignment || (!words[i]!.quoted && LEADING_KEYWORDS.has(words[i]!.text)))) i++;
-    if (i >= words.length) break;
-    const name = basename(words[i]!.text);
-    views.push({ name, index: i, args: words.slice(i + 1), via: via.length ? [...via] : NO_VIA, cmd, invocation: undefined });
+  while (i < words.length) {
+    i = commandIndex(words, i);
+    if (i < 0) break;
+    const w = words[i]!;
+    const name = nameOf(w);
     const wrap = WRAPPERS.get(name);
-    if (!wrap) break;
-    const next = wrap(words, i + 1);
-    if (next < 0 || next >= words.length) break;
+    const next = wrap ? wrap(words, i + 1) : -1;
+    const wraps = next >= 0 && next < words.length;
+    // `nohup nohup … rm`: past MAX_VIEWS wrappers are stepped over without a view of their own (each
+    // view copies its arguments), but what they finally run always gets one.
+    if (!wraps || views.length < MAX_VIEWS) {
+      views.push(new CommandView(name, i, via.length ? [...via] : NO_VIA, cmd));
+    }
+    if (!wraps) break;
     via.push(name);
     i = next;
   }
@@ -133,7 +165,10 @@ function renderRedirect(r: Redirect): string {
 /** One simple command as normalised text: env prefixes dropped, command words basenamed. */
 export function renderCommand(cmd: SimpleCommand): string {
   if (cmd.rendered !== undefined) return cmd.rendered;
-  const views = commandViews(cmd);
+  const head = commandIndex(cmd.words, 0);
+  // Only a wrapper has more command words than the first; the rest need no views.
+  const views = head >= 0 && WRAPPERS.has(nameOf(cmd.words[head]!)) ? commandViews(cmd)
+    : head >= 0 ? [{ index: head, name: nameOf(cmd.words[head]!) }] : [];
   const first = views[0]?.index ?? cmd.words.length;
   let out = '';
   let v = 0;
@@ -142,7 +177,7 @@ export function renderCommand(cmd: SimpleCommand): string {
     if (i < first && w.assignment && views.length) continue;
     while (v < views.length && views[v]!.index < i) v++;
     const name = views[v]?.index === i ? views[v]!.name : undefined;
-    const text = name === undefined ? renderWord(w) : renderWord({ ...w, text: name });
+    const text = name === undefined || name === w.text ? renderWord(w) : renderWord({ ...w, text: name });
     out = out === '' ? text : `${out} ${text}`;
   }
   for (const r of cmd.redirects) out = out === '' ? renderRedirect(r) : `${out} ${renderRedirect(r)}`;

@@ -44,7 +44,7 @@ export function sqlClientText(name: string, args: string[]): string[] {
     if (t.startsWith('-')) { if (SQLITE_VALUED.has(t)) i++; continue; }
     pos.push(t);
   }
-  if (SQL_POSITIONAL.has(name)) out.push(...pos.slice(1));
+  if (SQL_POSITIONAL.has(name)) for (let k = 1; k < pos.length; k++) out.push(pos[k]!);
   return MONGO.has(name) ? out.map((js) => (mongoDestructive(js) ? 'DROP DATABASE' : '')) : out;
 }
 

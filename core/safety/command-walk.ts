@@ -8,13 +8,15 @@
  */
 import { Buffer } from 'node:buffer';
 import { parseShell, type Script, type SimpleCommand } from './command-parse.js';
-import { commandViews, renderCommand, type CommandView } from './command-shape.js';
-import { checkRm, checkView, checkWrite, downloadTargets, isDecoder, isFetcher, type CheckContext } from './command-checks.js';
-import { interpret, shellStrings } from './command-interp.js';
+import { commandName, commandViews, isWrapper, renderCommand, type CommandView } from './command-shape.js';
+import { checkRm, checkView, FETCHERS, isChecked, isDecoder, isFetcher, type CheckContext } from './command-checks.js';
+import { checkWrite, downloadTargets } from './command-writes.js';
+import { interpret, isInterpreter, shellStrings } from './command-interp.js';
 import { destructiveSql, isSqlClient } from './command-sql.js';
 import { homeRelative, parseArgs, ruleById, type RuleId, type RuleVerdict } from './command-rules.js';
 
 export interface Match { rule: string; verdict: RuleVerdict; segment: string; reason: string }
+interface Feeds { fetched(j: number): boolean; decoded(j: number): boolean }
 
 const MAX_CODE_DEPTH = 6;
 const MAX_SEARCH_DEPTH = 64;
@@ -22,6 +24,7 @@ const MAX_STDIN = 65536;
 const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
 const STDIN_OPS = new Set(['<', '<<', '<<-', '<<<', '<>', '<&']);
 const FD_DUP = /^(\d+|-)$/;
+const LEADING_DOT_SLASH = /^(\.\/)+/;
 
 export class Walker {
   readonly matches: Match[] = [];
@@ -79,21 +82,25 @@ export class Walker {
       for (const sub of r.heredoc?.subs ?? []) this.script(sub, depth);
       if (STDIN_OPS.has(r.op)) stdinRedirected = true;
     }
-    const ctx = this.context(seg, depth, first && !stdinRedirected);
-    for (const r of cmd.redirects) {
-      if (WRITE_OPS.has(r.op) || (r.op === '>&' && !FD_DUP.test(r.target.text))) checkWrite(r.target.text, ctx);
-    }
-    const views = commandViews(cmd);
-    const head = views[0];
+    const head = commandName(cmd);
     // A function that runs itself in a pipeline or in the background, from its own body: a fork bomb.
-    if (head && cmd.functions.includes(head.name) && (cmd.piped || cmd.background)) {
-      this.hit('hardline.fork-bomb', seg, `function ${head.name} keeps spawning copies of itself`);
+    if (head && cmd.functions.includes(head) && (cmd.piped || cmd.background)) {
+      this.hit('hardline.fork-bomb', seg, `function ${head} keeps spawning copies of itself`);
     }
-    for (let i = 0; i < views.length; i++) {
-      checkView(views[i]!, ctx);
-      this.downloaded(views[i]!, ctx);
+    // Most commands on a long line need no check at all; skip even their views and context.
+    const relevant = cmd.redirects.length > 0 || this.downloads.size > 0 || isWrapper(head) || isChecked(head) || FETCHERS.has(head);
+    if (relevant) {
+      const views = commandViews(cmd);
+      const ctx = this.context(seg, depth, first && !stdinRedirected);
+      for (const r of cmd.redirects) {
+        if (WRITE_OPS.has(r.op) || (r.op === '>&' && !FD_DUP.test(r.target.text))) checkWrite(r.target.text, ctx);
+      }
+      for (let i = 0; i < views.length; i++) {
+        checkView(views[i]!, ctx);
+        this.downloaded(views[i]!, ctx);
+      }
     }
-    if (head && (head.name === 'cd' || head.name === 'pushd')) this.cd(head.args.find((w) => !w.text.startsWith('-'))?.text ?? '~');
+    if (head === 'cd' || head === 'pushd') this.cd(commandViews(cmd)[0]!.args.find((w) => !w.text.startsWith('-'))?.text ?? '~');
   }
 
   private cd(target: string): void {
@@ -108,7 +115,7 @@ export class Walker {
 
   // Downloading a file and running it later in the same line is `curl | sh` with extra steps.
   private downloaded(v: CommandView, ctx: CheckContext): void {
-    const key = (p: string) => this.resolve(p.replace(/^(\.\/)+/, ''));
+    const key = (p: string) => this.resolve(p.replace(LEADING_DOT_SLASH, ''));
     if (isFetcher(v)) {
       for (const t of downloadTargets(v)) this.downloads.add(key(t));
       for (const r of v.cmd.redirects) if (WRITE_OPS.has(r.op)) this.downloads.add(key(r.target.text));
@@ -149,12 +156,27 @@ export class Walker {
   private pipeline(p: SimpleCommand[], depth: number): void {
     let text: string | undefined;
     const segment = () => (text ??= p.map(renderCommand).join(' | '));
-    for (let j = 0; j < p.length; j++) this.stage(p, j, depth, segment);
+    // Whether a fetcher / decoder runs before stage j, computed once: `sh | sh | sh …` must stay linear.
+    let fetchedBefore: boolean[] | undefined;
+    let decodedBefore: boolean[] | undefined;
+    const upstream = (test: (v: CommandView) => boolean): boolean[] => {
+      const before: boolean[] = [false];
+      for (let k = 0; k < p.length; k++) before.push(before[k]! || this.cmdRuns(p[k]!, test, 0));
+      return before;
+    };
+    const feeds: Feeds = {
+      fetched: (j) => (fetchedBefore ??= upstream(isFetcher))[j]!,
+      decoded: (j) => (decodedBefore ??= upstream(isDecoder))[j]!,
+    };
+    for (let j = 0; j < p.length; j++) this.stage(p, j, depth, segment, feeds);
   }
 
   /** Stage j of pipeline p: does it run network content, decoded content or readable text from stdin? */
-  private stage(p: SimpleCommand[], j: number, depth: number, segment: () => string): void {
+  private stage(p: SimpleCommand[], j: number, depth: number, segment: () => string, feeds: Feeds): void {
     const cmd = p[j]!;
+    if (p.length === 1 && cmd.redirects.length === 0) return; // nothing arrives on stdin
+    const head = commandName(cmd);
+    if (!isWrapper(head) && !isInterpreter(head) && !isSqlClient(head)) return;
     const views = commandViews(cmd);
     const v = views[views.length - 1];
     if (!v) return;
@@ -164,11 +186,9 @@ export class Walker {
     const xargsRm = v.name === 'rm' && v.via.includes('xargs');
     if (!runsStdin && !sql && !xargsRm) return;
     if (runsStdin) {
-      const up = p.slice(0, j);
       const redirected = cmd.redirects.filter((r) => r.op === '<').flatMap((r) => r.target.subs);
-      const from = (test: (v: CommandView) => boolean) => up.some((c) => this.cmdRuns(c, test, 0)) || this.runs(redirected, test, 0);
-      if (from(isFetcher)) this.hit('dangerous.pipe-to-shell', segment(), `pipes network content into ${v.name}`);
-      if (from(isDecoder)) this.hit('dangerous.decode-to-shell', segment(), `pipes decoded content into ${v.name}`);
+      if (feeds.fetched(j) || this.runs(redirected, isFetcher, 0)) this.hit('dangerous.pipe-to-shell', segment(), `pipes network content into ${v.name}`);
+      if (feeds.decoded(j) || this.runs(redirected, isDecoder, 0)) this.hit('dangerous.decode-to-shell', segment(), `pipes decoded content into ${v.name}`);
     }
     const input = this.stdinText(p, j, 0);
     if (input === null || input.trim() === '') return;
@@ -204,8 +224,8 @@ export class Walker {
       return escapes ? unescape(s) : s;
     }
     if (v.name === 'printf') {
-      const [format = '', ...rest] = args;
-      return unescape(format).replace(/%[sb]/g, () => rest.shift() ?? '');
+      let k = 1;
+      return unescape(args[0] ?? '').replace(/%[sb]/g, () => args[k++] ?? '');
     }
     if (v.name === 'cat') return parseArgs(args).pos.length === 0 ? this.stdinText(p, i, level) : null;
     if (!isDecoder(v)) return null;
@@ -246,6 +266,8 @@ function decode(v: CommandView, input: string): string | null {
   }
 }
 
+const ECHO_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', a: '\x07', e: '\x1b' };
+
 /** echo -e / printf escapes: \n \t \\ \xHH \0NNN \NNN. */
 function unescape(s: string): string {
   let out = '';
@@ -253,8 +275,8 @@ function unescape(s: string): string {
     const c = s[i]!;
     if (c !== '\\' || i + 1 >= s.length) { out += c; continue; }
     const n = s[++i]!;
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', a: '\x07', e: '\x1b' };
-    if (simple[n] !== undefined) { out += simple[n]; continue; }
+    const simple = ECHO_ESCAPES[n];
+    if (simple !== undefined) { out += simple; continue; }
     const radix = n === 'x' ? 16 : n >= '0' && n <= '7' ? 8 : 0;
     if (!radix) { out += '\\' + n; continue; }
     let digits = radix === 8 && n !== '0' ? n : '';

@@ -6,9 +6,9 @@
  * `bash -c '…'`, `find -exec` and text piped into a shell. Arguments are data: `echo reboot` and
  * `git commit -m "rm -rf /"` are safe. Pure, synchronous, linear in the input and never throws.
  *
- * The pieces: command-parse (shell parser), command-shape (wrappers, normalised text), command-walk
- * (pipelines and nested code), command-checks + command-sql + command-interp (the rules), command-rules
- * (the rule table and path vocabulary).
+ * The pieces: command-ast, command-lex and command-parse (the shell parser), command-shape (wrappers,
+ * normalised text), command-walk (pipelines, redirects and nested code), command-checks, -writes, -sql
+ * and -interp (what each command may break), command-rules (the rule table and path vocabulary).
  */
 import { parseShell } from './command-parse.js';
 import { renderScript } from './command-shape.js';
