@@ -103,7 +103,8 @@ export async function startDev(k: Kernel, dir: string, opts: DevOptions = {}): P
       emit({ type: 'reloaded', id, generation: swapped.generation, previous: swapped.previous, ms: Math.round(performance.now() - started), tools: toolsOf(k, id) });
     } catch (err) {
       const error = isCoded(err) ? { code: err.code, message: err.message } : { code: 'CAD_ERR_BUILD_BUNDLE', message: String((err as Error)?.message ?? err) };
-      emit({ type: 'failed', stage, error, live: k.activeRuntime(id)?.generation ?? live });
+      // A rebuild that asks for more than was consented to is installed disabled: nothing serves then.
+      emit({ type: 'failed', stage, error, live: k.isEnabled(id) ? k.activeRuntime(id)?.generation ?? live : undefined });
     }
   };
 
