@@ -159,6 +159,8 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: nu
     child.stdin.end(input ?? '');
     const finish = (exitCode: number | null, signal: string | null) => {
       clearTimeout(timer);
+      // Nothing the command started outlives the call: background jobs left in its group are killed.
+      kill();
       done({
         exitCode, signal, truncated, timedOut,
         stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),

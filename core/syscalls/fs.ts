@@ -93,6 +93,15 @@ export function protectedPathKind(real: string, caduceusHome: string): 'credenti
 }
 
 function checkWritable(ctx: FsContext, real: string, requested: string): void {
+  // Inside the Caduceus home a plugin writes only its own data folder: config.json, the audit journals
+  // (which the next kernel replays into the audit chain) and other plugins' files are the kernel's.
+  const ownData = (h: string) => inside(join(h, 'data', ctx.plugin), real);
+  const homes = [...new Set([ctx.caduceusHome, realpathLoose(ctx.caduceusHome)])];
+  if (homes.some((h) => inside(h, real)) && !homes.some(ownData)) {
+    throw new CaduceusError('CAD_ERR_FS_PROTECTED',
+      `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: inside the Caduceus home a plugin may write only its own data folder ($PLUGIN_DATA). Write there or somewhere else.`,
+      { plugin: ctx.plugin, details: { path: requested } });
+  }
   if (protectedPathKind(real, ctx.caduceusHome) !== undefined) {
     throw new CaduceusError('CAD_ERR_FS_PROTECTED',
       `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: it is a credential or Caduceus store file. Write somewhere else.`,

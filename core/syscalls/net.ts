@@ -63,7 +63,7 @@ export async function guardedFetch(plugin: string, hostGrants: readonly string[]
     if ([301, 302, 303, 307, 308].includes(res.status) && res.location) {
       if (hop >= MAX_REDIRECTS) throw blocked(plugin, url.href, `more than ${MAX_REDIRECTS} redirects`);
       const next = parseUrl(plugin, new URL(res.location, url).href);
-      if (next.host !== url.host) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
+      if (next.host !== url.host || next.protocol !== url.protocol) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
       url = next;
       redirected = true;
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {

@@ -20,7 +20,9 @@ export default definePlugin({ tools: [
     handler: async ({ name }, ctx) => { try { const v = await ctx.secrets.get(name); return { length: v === null ? null : v.length, prefix: v?.slice(0, 3) ?? null }; } catch (e) { return { code: (e as { code?: string }).code }; } } }),
   defineTool({ name: 'vault_read_file', description: 'd', input: z.object({ path: z.string() }),
     handler: async ({ path }, ctx) => { try { return { text: await ctx.fs.read(path) }; } catch (e) { return { code: (e as { code?: string }).code }; } } }),
-] });`, { permissions: ['secret:API_TOKEN', 'fs.read:/'] });
+  defineTool({ name: 'vault_write_file', description: 'd', input: z.object({ path: z.string() }),
+    handler: async ({ path }, ctx) => { try { return await ctx.fs.write(path, 'x'); } catch (e) { return { code: (e as { code?: string }).code }; } } }),
+] });`, { permissions: ['secret:API_TOKEN', 'fs.read:/', 'fs.write:/'] });
     expect(home.run(['plugin', 'build', dir]).code).toBe(0);
     expect(home.run(['plugins', 'install', dir]).code).toBe(0);
     expect(home.run(['plugins', 'enable', 'vault', '--yes']).code).toBe(0);
@@ -59,6 +61,15 @@ export default definePlugin({ tools: [
       const r = home.run(['tools', 'call', 'vault_read_file', JSON.stringify({ path })]);
       expect(JSON.parse(r.stdout), path).toEqual({ code: 'CAD_ERR_FS_PROTECTED' });
     }
+  });
+
+  it('fs.write inside the Caduceus home reaches only the plugin\'s own data folder, even with fs.write:/', () => {
+    for (const rel of ['config.json', 'audit-journal/1-2-x.jsonl', 'plugins/vault/caduceus.plugin.json', 'data/other/x']) {
+      const r = home.run(['tools', 'call', 'vault_write_file', JSON.stringify({ path: join(home.dir, rel) })]);
+      expect(JSON.parse(r.stdout), rel).toEqual({ code: 'CAD_ERR_FS_PROTECTED' });
+    }
+    const own = home.run(['tools', 'call', 'vault_write_file', JSON.stringify({ path: join(home.dir, 'data/vault/notes.txt') })]);
+    expect(JSON.parse(own.stdout)).toEqual({ bytes: 1 });
   });
 
   it('refuses bad names and empty values, and removes', () => {

@@ -120,6 +120,13 @@ describe('exec through caduceus tools call', () => {
     expect(loud.stdout.length).toBe(1000);
   });
 
+  it('kills background jobs the command left behind when it returns', () => {
+    const r = call('(sleep 2; touch late-marker) > /dev/null 2>&1 & echo started');
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'started\n' });
+    spawnSync('sleep', ['3']);
+    expect(existsSync(join(workspace, 'late-marker'))).toBe(false);
+  });
+
   it('refuses a cwd outside the workspace', () => {
     expect(call('pwd', { cwd: '../..' }).code).toBe('CAD_ERR_FS_OUTSIDE_ROOT');
   });
