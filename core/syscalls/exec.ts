@@ -13,6 +13,7 @@ import { digest, type AuditEvent } from '../audit.js';
 import { checkCommand } from '../safety/command.js';
 import { decideCommand } from '../safety/policy.js';
 import type { ApprovalMode, ApprovalRequest } from '../approvals.js';
+import type { ExecOptions, ExecResult } from '../../sdk/types.js';
 
 export interface ExecPolicy {
   allow: string[];
@@ -30,25 +31,9 @@ export interface ExecDeps {
   audit: (e: AuditEvent) => void;
 }
 
-export interface ExecRequest {
-  command: string;
-  /** Working directory relative to the workspace (must stay inside it). */
-  cwd?: string;
-  timeoutMs?: number;
-  maxOutputBytes?: number;
-  /** Text written to the command's stdin. */
-  input?: string;
-}
-
-export interface ExecResult {
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  timedOut: boolean;
-  durationMs: number;
-}
+/** The syscall's arguments: the command plus the options plugins pass (one definition, the SDK's). */
+export type ExecRequest = ExecOptions & { command: string };
+export type { ExecResult };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_TIMEOUT_MS = 600_000;
