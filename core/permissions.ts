@@ -69,6 +69,12 @@ export function describePermission(p: Permission): string {
   }
 }
 
+/** Plain words for a permission string; the string itself when it does not parse. */
+export function meaningOf(raw: string): string {
+  const parsed = parsePermission(raw);
+  return typeof parsed === 'string' ? raw : describePermission(parsed);
+}
+
 export interface PathContext {
   workspace: string;
   pluginData: string;

@@ -11,6 +11,7 @@ import { MANIFEST_FILE } from '../core/manifest/schema.js';
 import type { Kernel } from '../core/kernel.js';
 import { installPlugin } from '../core/lifecycle/install.js';
 import { enablePlugin, grantPermissions, type Consent } from '../core/lifecycle/manage.js';
+import { meaningOf } from '../core/permissions.js';
 import { buildPlugin } from './build.js';
 
 export type DevEvent =
@@ -58,9 +59,8 @@ export async function startDev(k: Kernel, dir: string, opts: DevOptions = {}): P
     manifestText = readFileSync(join(folder, MANIFEST_FILE), 'utf8');
     return r;
   };
-  await build();
-  const wasActive = (id0: string | undefined) => id0 !== undefined && k.activeRuntime(id0) !== undefined;
-  const before = wasActive(readManifestId(folder));
+  const built = await build();
+  const before = k.activeRuntime(built.manifest.id) !== undefined;
   const first = await installPlugin(k, folder);
   const id = first.id;
   if (!first.enabled) await enablePlugin(k, id, consent);
@@ -157,14 +157,6 @@ export async function startDev(k: Kernel, dir: string, opts: DevOptions = {}): P
   };
 }
 
-function readManifestId(folder: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(folder, MANIFEST_FILE), 'utf8')) as { id?: string }).id;
-  } catch {
-    return undefined;
-  }
-}
-
 function toolsOf(k: Kernel, id: string): string[] {
   return k.plugin(id).manifest.contributes.tools.map((t) => t.name);
 }
@@ -172,7 +164,7 @@ function toolsOf(k: Kernel, id: string): string[] {
 /** A rebuilt plugin that asks for more: granted with consent, otherwise reported and left out. */
 async function widen(k: Kernel, id: string, requested: string[], consent: Consent, emit: (e: DevEvent) => void): Promise<void> {
   if (requested.length === 0) return;
-  const ok = consent.yes === true || (consent.ask ? await consent.ask(id, requested.map((p) => ({ permission: p, meaning: p }))) : false);
+  const ok = consent.yes === true || (consent.ask ? await consent.ask(id, requested.map((p) => ({ permission: p, meaning: meaningOf(p) }))) : false);
   if (ok) await grantPermissions(k, id, requested);
   emit({ type: 'permissions', id, requested, granted: ok });
 }

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { CaduceusError, fixFor } from '../errors.js';
-import { describePermission, parsePermission } from '../permissions.js';
+import { meaningOf, parsePermission } from '../permissions.js';
 import { orderByDependencies, type DependencyNode } from '../manifest/load.js';
 import type { Kernel } from '../kernel.js';
 
@@ -49,7 +49,7 @@ export async function enablePlugin(k: Kernel, id: string, consent: Consent): Pro
     meaning: h.name === 'beforeToolCall' && h.scope === 'tool' ? 'see which tools are called (not their arguments) and deny them or ask for approval' : HOOK_MEANING[h.name] ?? h.name,
   }));
   if ((missing.length > 0 || hooks.length > 0) && !consent.yes) {
-    const listed = [...missing.map((p) => ({ permission: p, meaning: meaning(p) })), ...hooks];
+    const listed = [...missing.map((p) => ({ permission: p, meaning: meaningOf(p) })), ...hooks];
     const ok = consent.ask ? await consent.ask(id, listed) : false;
     if (!ok) {
       k.audit({ ts: Date.now(), kind: 'plugin.enable', plugin: id, outcome: 'denied', code: 'CAD_ERR_PERMISSION_CONSENT_REQUIRED', detail: { requested: missing, asked: !!consent.ask } });
@@ -91,11 +91,6 @@ const HOOK_MEANING: Record<string, string> = {
   pluginLoaded: 'be told when plugins load',
   pluginUnloaded: 'be told when plugins unload',
 };
-
-function meaning(p: string): string {
-  const parsed = parsePermission(p);
-  return typeof parsed === 'string' ? p : describePermission(parsed);
-}
 
 function dependentsOf(k: Kernel, id: string): string[] {
   return k.plugins().filter((p) => p.enabled && p.id !== id && id in p.manifest.requires.plugins).map((p) => p.id);
