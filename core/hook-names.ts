@@ -10,6 +10,12 @@ export const PLUGIN_HOOKS = [
   'beforeToolCall',
   'afterToolCall',
   'toolError',
+  'buildPrompt',
+  'sessionStart',
+  'sessionEnd',
+  'resolveCommands',
+  'runCommand',
+  'skillsChanged',
 ] as const;
 
 export type PluginHookName = (typeof PLUGIN_HOOKS)[number];

@@ -10,7 +10,7 @@ import type { AuditEvent } from './audit.js';
 import type { ToolView } from './registry.js';
 import type { CodedErrorShape } from './errors.js';
 import type { ApprovalAnswer, ApprovalRequest } from './approvals.js';
-import type { ToolCallPayload as ToolCallInfo, Verdict } from '../sdk/types.js';
+import type { ToolCallPayload as ToolCallInfo, Verdict, PromptInfo, SessionInfo, SlashCommandInfo, SlashCommandCall, SlashCommandResult } from '../sdk/types.js';
 
 
 export interface PluginLoadInfo {
@@ -29,7 +29,13 @@ export interface PluginEventInfo {
 }
 
 /** The plugin-facing shapes are the SDK's: one definition for both sides of the sandbox boundary. */
-export type { ToolCallPayload as ToolCallInfo, Verdict } from '../sdk/types.js';
+export type { ToolCallPayload as ToolCallInfo, Verdict, PromptInfo, PromptSection, SessionInfo, SlashCommandInfo, SlashCommandCall, SlashCommandResult } from '../sdk/types.js';
+
+export interface SkillsChange {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
 
 export interface Veto {
   veto: string;
@@ -62,6 +68,13 @@ export function createHooks() {
     beforeToolCall: new AsyncSeriesBailHook<[ToolCallInfo], Verdict | undefined>(['call']),
     afterToolCall: new AsyncSeriesWaterfallHook<[ToolResultInfo]>(['result']),
     toolError: new AsyncParallelHook<[ToolErrorInfo]>(['error']),
+    // sessions and prompts (the runner)
+    buildPrompt: new AsyncSeriesWaterfallHook<[PromptInfo]>(['prompt']),
+    sessionStart: new AsyncParallelHook<[SessionInfo]>(['session']),
+    sessionEnd: new AsyncParallelHook<[{ sessionId: string; reason: string }]>(['session']),
+    resolveCommands: new AsyncSeriesWaterfallHook<[SlashCommandInfo[]]>(['commands']),
+    runCommand: new AsyncSeriesBailHook<[SlashCommandCall], SlashCommandResult | undefined>(['call']),
+    skillsChanged: new AsyncParallelHook<[SkillsChange]>(['change']),
     // approvals (host only): whoever can ask the operator taps this; the first answer wins
     approval: new AsyncSeriesBailHook<[ApprovalRequest], ApprovalAnswer | undefined>(['request']),
     // audit (host only)
@@ -70,6 +83,6 @@ export function createHooks() {
 }
 
 export type Hooks = ReturnType<typeof createHooks>;
-export type BailHookName = 'pluginLoad' | 'beforeToolCall' | 'approval';
-export type WaterfallHookName = 'resolveTools' | 'afterToolCall';
-export type ParallelHookName = 'pluginLoaded' | 'pluginUnloaded' | 'toolError';
+export type BailHookName = 'pluginLoad' | 'beforeToolCall' | 'approval' | 'runCommand';
+export type WaterfallHookName = 'resolveTools' | 'afterToolCall' | 'buildPrompt' | 'resolveCommands';
+export type ParallelHookName = 'pluginLoaded' | 'pluginUnloaded' | 'toolError' | 'sessionStart' | 'sessionEnd' | 'skillsChanged';

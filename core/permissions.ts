@@ -31,6 +31,9 @@ export function parsePermission(raw: string): Permission | string {
   const value = raw.slice(colon + 1);
   switch (kind) {
     case 'net':
+      // `net:*`: any public host. Private, loopback and link-local addresses still need their host named
+      // exactly (the address policy asks for an exact grant), and metadata addresses are never reachable.
+      if (value === '*') return { kind, raw, host: value };
       if (!HOST.test(value) && !IPV6_HOST.test(value)) return `"${value}" is not a host name (lowercase, optional *. prefix and :port)`;
       return { kind, raw, host: value };
     case 'fs.read':
@@ -60,7 +63,7 @@ export function describePermission(p: Permission): string {
     case 'kv': return 'keep its own key-value data in the Caduceus store';
     case 'wasm': return 'compile and run WebAssembly inside its sandbox';
     case 'exec': return 'run shell commands in the workspace (each one checked by the command guard; dangerous ones need approval, hardline ones never run)';
-    case 'net': return `make HTTP(S) requests to ${p.host}`;
+    case 'net': return p.host === '*' ? 'make HTTP(S) requests to any public host (private and loopback addresses still need their own grant)' : `make HTTP(S) requests to ${p.host}`;
     case 'fs.read': return `read files under ${p.path}`;
     case 'fs.write': return `create and change files under ${p.path}`;
     case 'env': return `read the environment variable ${p.name}`;
@@ -89,14 +92,21 @@ export function expandGrantPath(path: string, ctx: PathContext): string {
   return resolve(replaced);
 }
 
-/** The grants that take effect: granted in the store and still requested by the manifest. */
+/**
+ * The grants that take effect: granted in the store and still requested by the manifest. A ceiling of
+ * `net:*` covers any one host the operator grants (e.g. a local model server at `net:127.0.0.1:8080`).
+ */
 export function effectiveGrants(requested: readonly string[], granted: readonly string[]): Permission[] {
-  const ceiling = new Set(requested);
   const out: Permission[] = [];
   for (const raw of granted) {
-    if (!ceiling.has(raw)) continue;
+    if (!withinCeiling(requested, raw)) continue;
     const parsed = parsePermission(raw);
     if (typeof parsed !== 'string') out.push(parsed);
   }
   return out;
+}
+
+/** Whether a manifest's requested permissions cover this grant (`net:*` covers every `net:<host>`). */
+export function withinCeiling(requested: readonly string[], raw: string): boolean {
+  return requested.includes(raw) || (raw.startsWith('net:') && requested.includes('net:*'));
 }

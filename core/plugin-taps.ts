@@ -7,7 +7,7 @@
  */
 import { CaduceusError } from './errors.js';
 import { STAGE } from './hook-names.js';
-import type { Hooks, Verdict } from './hooks.js';
+import type { Hooks, PromptSection, SlashCommandInfo, SlashCommandResult, Verdict } from './hooks.js';
 import type { Kernel } from './kernel.js';
 import type { Manifest } from './manifest/schema.js';
 import type { ToolView } from './registry.js';
@@ -109,6 +109,58 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
           }
         });
         break;
+      case 'buildPrompt':
+        hooks.buildPrompt.tapPromise(options, async (prompt) => {
+          if (!live()) return prompt;
+          try {
+            const out = await call(prompt) as { sections?: unknown } | null | undefined;
+            if (out === null || out === undefined) return prompt;
+            return { ...prompt, sections: checkSections(out.sections, id) };
+          } catch (err) {
+            failed(err);
+            return prompt;
+          }
+        });
+        break;
+      case 'resolveCommands':
+        hooks.resolveCommands.tapPromise(options, async (commands) => {
+          if (!live()) return commands;
+          try {
+            const out = await call(commands);
+            if (!Array.isArray(out)) throw new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' resolveCommands must return an array of commands.`, { plugin: id, hook: h.name });
+            // A plugin may add its own commands; the ones already there keep their owner whatever it returns.
+            const known = new Map(commands.map((c) => [c.name, c]));
+            const next = new Map<string, SlashCommandInfo>();
+            for (const c of out as { name?: unknown; description?: unknown }[]) {
+              if (typeof c?.name !== 'string' || !COMMAND_NAME.test(c.name) || next.has(c.name)) continue;
+              next.set(c.name, known.get(c.name) ?? { name: c.name, description: typeof c.description === 'string' ? c.description.slice(0, 300) : '', plugin: id });
+            }
+            return [...next.values()];
+          } catch (err) {
+            failed(err);
+            return commands;
+          }
+        });
+        break;
+      case 'runCommand':
+        hooks.runCommand.tapPromise(options, async (cmd) => {
+          if (!live()) return undefined;
+          try {
+            const out = await call(cmd) as { message?: unknown; print?: unknown } | null | undefined;
+            if (!out || typeof out !== 'object') return undefined;
+            const answer: SlashCommandResult = {};
+            if (typeof out.message === 'string') answer.message = out.message;
+            if (typeof out.print === 'string') answer.print = out.print;
+            return answer.message === undefined && answer.print === undefined ? undefined : answer;
+          } catch (err) {
+            const e = failed(err);
+            return { print: `/${cmd.name} failed in plugin '${id}': ${e.message}` };
+          }
+        });
+        break;
+      case 'sessionStart':
+      case 'sessionEnd':
+      case 'skillsChanged':
       case 'pluginLoaded':
       case 'pluginUnloaded':
       case 'toolError':
@@ -123,6 +175,26 @@ export function tapPluginHooks(k: Kernel, hooks: Hooks, m: Manifest): void {
         break;
     }
   }
+}
+
+const COMMAND_NAME = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
+const MAX_SECTION_CHARS = 64 * 1024;
+
+/** A buildPrompt answer's sections, checked: ids unique, text capped, nothing but the known fields. */
+function checkSections(raw: unknown, id: string): PromptSection[] {
+  if (!Array.isArray(raw)) throw new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' buildPrompt must return the prompt with a sections array.`, { plugin: id, hook: 'buildPrompt' });
+  const seen = new Set<string>();
+  const out: PromptSection[] = [];
+  for (const s of raw as Record<string, unknown>[]) {
+    if (typeof s?.id !== 'string' || typeof s.text !== 'string' || seen.has(s.id)) {
+      throw new CaduceusError('CAD_ERR_HOOK_FAILED', `Plugin '${id}' buildPrompt returned a section without a unique string id and text.`, { plugin: id, hook: 'buildPrompt' });
+    }
+    seen.add(s.id);
+    const section: PromptSection = { id: s.id, text: s.text.slice(0, MAX_SECTION_CHARS), stable: s.stable === true };
+    if (typeof s.title === 'string') section.title = s.title.slice(0, 200);
+    out.push(section);
+  }
+  return out;
 }
 
 function toVerdict(out: unknown, id: string): Verdict | undefined {

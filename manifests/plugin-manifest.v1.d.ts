@@ -46,8 +46,17 @@ export interface PluginManifest {
       auditKind?: string;
     }[];
     providers?: {
-      kind: string;
+      kind: "llm";
       name: string;
+      description: string;
+      defaultModel?: string;
+      configuredBy?: {
+        env?: string[];
+        secrets?: string[];
+        config?: string[];
+      };
+      schemaKeywordsUnsupported?: string[];
+      timeoutMs?: number;
     }[];
     commands?: {
       name: string;
@@ -62,7 +71,13 @@ export interface PluginManifest {
         | "resolveTools"
         | "beforeToolCall"
         | "afterToolCall"
-        | "toolError";
+        | "toolError"
+        | "buildPrompt"
+        | "sessionStart"
+        | "sessionEnd"
+        | "resolveCommands"
+        | "runCommand"
+        | "skillsChanged";
       stage?: "GUARD" | "DEFAULT" | "AUDIT";
       scope?: "call" | "tool";
     }[];

@@ -64,6 +64,8 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   const manifestObj = JSON.parse(sourceText) as Record<string, unknown>;
   const contributes = (manifestObj.contributes ?? {}) as Record<string, unknown>;
   contributes.tools = described.tools;
+  if (described.providers.length) contributes.providers = described.providers;
+  else delete contributes.providers;
   manifestObj.sdk = CADUCEUS_VERSION;
   const handHooks = ((contributes.hooks ?? []) as { name: string }[]).filter((h) => !described.hooks.some((d) => d.name === h.name));
   const hooks = [...handHooks, ...described.hooks];
@@ -125,14 +127,14 @@ async function bundle(dir: string, id: string, entry: string, outfile: string, m
 }
 
 /** Evaluates the bundle in a throwaway context to read its definitions; no plugin handler runs. */
-function describeBundle(id: string, code: string): { tools: Record<string, unknown>[]; hooks: { name: string; stage: string }[] } {
+function describeBundle(id: string, code: string): { tools: Record<string, unknown>[]; providers: Record<string, unknown>[]; hooks: { name: string; stage: string }[] } {
   const sandbox: Record<string, unknown> = {};
   try {
     runInNewContext(`${code}\n;globalThis.__out = __caduceusPlugin;`, sandbox, { timeout: 5000, filename: `${id}.bundle.js` });
   } catch (err) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
   }
-  const mod = sandbox.__out as { default?: { tools?: { name?: string; describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
+  const mod = sandbox.__out as { default?: { tools?: { name?: string; describe?: () => Record<string, unknown> }[]; providers?: { name?: string; describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
   const def = mod?.default;
   if (!def || !Array.isArray(def.tools)) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
@@ -151,5 +153,9 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
     }
   });
   const hooks = Object.entries(def.hooks ?? {}).map(([name, h]) => ({ name, stage: h?.stage ?? 'DEFAULT', ...(h?.scope ? { scope: h.scope } : {}) }));
-  return { tools, hooks };
+  const providers = (def.providers ?? []).map((p) => {
+    if (typeof p?.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a provider not made with defineProvider().`, { plugin: id });
+    return JSON.parse(JSON.stringify(p.describe())) as Record<string, unknown>;
+  });
+  return { tools, providers, hooks };
 }

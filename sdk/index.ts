@@ -4,7 +4,7 @@
  * tool descriptors from these definitions, so the two never drift.
  */
 import { z } from 'zod';
-import type { HookName, PluginContext, PluginHookHandlers } from './types.js';
+import type { ChatRequest, ChatStream, HookName, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
 
 export type * from './types.js';
 /**
@@ -145,6 +145,8 @@ export type HookRegistrations = {
  */
 export interface PluginOptions {
   tools?: ToolDefinition[];
+  /** LLM providers; the build lists them (without the chat function) in the manifest. */
+  providers?: ProviderDefinition[];
   /** Hooks tapped declaratively; the build declares them in the manifest with their stage. */
   hooks?: HookRegistrations;
   /** Runs once when the plugin's isolate starts. */
@@ -163,6 +165,7 @@ export interface PluginOptions {
 export interface PluginDefinition {
   readonly __caduceus: 1;
   readonly tools: ToolDefinition[];
+  readonly providers: ProviderDefinition[];
   readonly hooks: HookRegistrations;
   readonly setup: ((ctx: PluginContext) => void) | undefined;
 }
@@ -179,5 +182,88 @@ export interface PluginDefinition {
  * ```
  */
 export function definePlugin(opts: PluginOptions): PluginDefinition {
-  return { __caduceus: 1, tools: opts.tools ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+}
+
+/**
+ * Everything `defineProvider` takes. `configuredBy` says what makes the provider usable without starting
+ * it: any one of the environment variables, secrets or config keys being set (the runner checks this to
+ * pick a default provider and to explain what to set when none is).
+ *
+ * @example
+ * ```ts
+ * const opts: ProviderOptions = { name: 'acme', description: 'Acme LLM API', defaultModel: 'acme-large', configuredBy: { env: ['ACME_API_KEY'] }, chat: async (req, ctx, stream) => { stream.emit({ type: 'finish', reason: 'stop' }); } };
+ * ```
+ */
+export interface ProviderOptions {
+  /** The provider's name in model references (`<name>/<model>`): lowercase letters, digits, dashes. */
+  name: string;
+  description: string;
+  defaultModel?: string;
+  configuredBy?: { env?: string[]; secrets?: string[]; config?: string[] };
+  /** JSON Schema keywords the provider's API rejects; the host strips them from tool schemas. */
+  schemaKeywordsUnsupported?: string[];
+  /** Wall-clock limit for one chat call, streaming included; default 600 000 ms. */
+  timeoutMs?: number;
+  chat: (request: ChatRequest, ctx: PluginContext, stream: ChatStream) => void | Promise<void>;
+}
+
+/**
+ * What `defineProvider` returns; pass it to `definePlugin({ providers })`.
+ *
+ * @example
+ * ```ts
+ * export default definePlugin({ providers: [acme] });
+ * ```
+ */
+export interface ProviderDefinition {
+  readonly name: string;
+  readonly chat: ProviderOptions['chat'];
+  /** The declaration the build writes into the manifest's contributes.providers. */
+  describe(): Record<string, unknown>;
+}
+
+/**
+ * Defines an LLM provider: a `chat` function that streams a reply as events through `stream.emit` and
+ * fails with a {@link ProviderError}.
+ *
+ * @example
+ * ```ts
+ * export const acme = defineProvider({
+ *   name: 'acme',
+ *   description: 'Acme LLM API',
+ *   configuredBy: { env: ['ACME_API_KEY'] },
+ *   chat: async (req, ctx, stream) => {
+ *     const key = await ctx.env.get('ACME_API_KEY');
+ *     const res = await stream.fetch('https://api.acme.example/v1/chat', { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: JSON.stringify(req) });
+ *     if (res.status === 401) throw new ProviderError('auth', 'Acme rejected the API key', { status: 401 });
+ *     for (let c = await res.read(); c !== null; c = await res.read()) stream.emit({ type: 'text', delta: c });
+ *     stream.emit({ type: 'finish', reason: 'stop' });
+ *   },
+ * });
+ * ```
+ */
+export function defineProvider(opts: ProviderOptions): ProviderDefinition {
+  const { chat, ...rest } = opts;
+  return { name: opts.name, chat, describe: () => ({ kind: 'llm', ...rest }) };
+}
+
+/**
+ * The error a provider throws so the host knows what went wrong: the kind decides retries and the message
+ * the user sees. `retryAfterMs` (from a `Retry-After` header) is honoured, capped by the host.
+ *
+ * @example
+ * ```ts
+ * if (res.status === 429) throw new ProviderError('rate_limit', 'rate limited', { status: 429, retryAfterMs: Number(res.headers['retry-after']) * 1000 });
+ * ```
+ */
+export class ProviderError extends Error {
+  readonly code: string;
+  readonly details: { kind: ProviderErrorKind; status?: number; retryAfterMs?: number };
+  constructor(kind: ProviderErrorKind, message: string, extra: { status?: number; retryAfterMs?: number } = {}) {
+    super(message);
+    this.name = 'ProviderError';
+    this.code = `provider:${kind}`;
+    this.details = { kind, ...extra };
+  }
 }

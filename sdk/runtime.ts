@@ -5,7 +5,8 @@
  * building chain and keeps nothing, which keeps zod (≈3 MB of heap per isolate) out of every plugin.
  * Calling `.parse()` on it throws with a message that says what to do instead.
  */
-import type { PluginDefinition, PluginOptions, ToolDefinition, ToolOptions } from './index.js';
+import type { PluginDefinition, PluginOptions, ProviderDefinition, ProviderOptions, ToolDefinition, ToolOptions } from './index.js';
+import type { ProviderErrorKind } from './types.js';
 import type { z as Z } from 'zod';
 
 export { STAGE, HOST_ERROR_CODES } from './constants.js';
@@ -46,5 +47,27 @@ export function defineTool<I extends Z.ZodType, O extends Z.ZodType = Z.ZodUnkno
 }
 
 export function definePlugin(opts: PluginOptions): PluginDefinition {
-  return { __caduceus: 1, tools: opts.tools ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+}
+
+export function defineProvider(opts: ProviderOptions): ProviderDefinition {
+  return {
+    name: opts.name,
+    chat: opts.chat,
+    describe: () => {
+      throw new Error('describe() runs only in the build');
+    },
+  };
+}
+
+/** Same shape as the SDK's ProviderError: the prelude carries `code` and `details` across to the host. */
+export class ProviderError extends Error {
+  readonly code: string;
+  readonly details: { kind: ProviderErrorKind; status?: number; retryAfterMs?: number };
+  constructor(kind: ProviderErrorKind, message: string, extra: { status?: number; retryAfterMs?: number } = {}) {
+    super(message);
+    this.name = 'ProviderError';
+    this.code = `provider:${kind}`;
+    this.details = { kind, ...extra };
+  }
 }

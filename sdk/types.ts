@@ -171,6 +171,110 @@ export interface PluginHookHandlers {
   pluginLoad: (info: { id: string; version: string; source: string; integrity: string; permissions: string[] }) => { veto: string } | undefined | void | Promise<{ veto: string } | undefined | void>;
   pluginLoaded: (info: { id: string; version: string; generation: number }) => void | Promise<void>;
   pluginUnloaded: (info: { id: string; version: string; generation: number }) => void | Promise<void>;
+  buildPrompt: (prompt: PromptInfo) => PromptInfo | undefined | void | Promise<PromptInfo | undefined | void>;
+  sessionStart: (info: SessionInfo) => void | Promise<void>;
+  sessionEnd: (info: { sessionId: string; reason: string }) => void | Promise<void>;
+  resolveCommands: (commands: SlashCommandInfo[]) => SlashCommandInfo[] | Promise<SlashCommandInfo[]>;
+  runCommand: (call: SlashCommandCall) => SlashCommandResult | undefined | void | Promise<SlashCommandResult | undefined | void>;
+  skillsChanged: (change: { added: string[]; changed: string[]; removed: string[] }) => void | Promise<void>;
+}
+
+/**
+ * One part of the system prompt. Sections marked `stable` form the cacheable prefix: they must be the
+ * same on every turn of a session (identity, context files, a frozen skills index, a memory snapshot),
+ * so providers with prompt caching reuse them. The runner keeps stable sections before the others.
+ *
+ * @example
+ * ```ts
+ * const section: PromptSection = { id: 'memory', title: 'Notes you kept', text: '- the user prefers metric units', stable: true };
+ * ```
+ */
+export interface PromptSection {
+  /** Unique within the prompt, e.g. `identity`, `context:AGENTS.md`, `skills`, `memory`. */
+  id: string;
+  title?: string;
+  text: string;
+  stable: boolean;
+}
+
+/**
+ * What `buildPrompt` handlers receive and return: the session and the sections so far. A handler
+ * returns the whole value with its sections added, changed or removed (or nothing, to leave it as is).
+ *
+ * @example
+ * ```ts
+ * hooks: { buildPrompt: { handler: (p: PromptInfo) => ({ ...p, sections: [...p.sections, { id: 'style', text: 'Answer briefly.', stable: true }] }) } }
+ * ```
+ */
+export interface PromptInfo {
+  sessionId: string;
+  /** Turn number in the session, from 1. */
+  turn: number;
+  cwd: string;
+  /** `<provider>/<model>`, e.g. `openai/gpt-4o-mini`. */
+  model: string;
+  sections: PromptSection[];
+}
+
+/**
+ * A session as `sessionStart` handlers see it.
+ *
+ * @example
+ * ```ts
+ * hooks: { sessionStart: { handler: ({ sessionId, resumed }: SessionInfo) => void ctx.log.info(sessionId, resumed) } }
+ * ```
+ */
+export interface SessionInfo {
+  sessionId: string;
+  model: string;
+  cwd: string;
+  /** true for `caduceus chat --resume`. */
+  resumed: boolean;
+}
+
+/**
+ * A slash command offered in `caduceus chat` (`/<name> args`). Plugins add theirs in `resolveCommands`
+ * and answer them in `runCommand`. Names: lowercase letters, digits, `-`, `_`, `.`, `:`.
+ *
+ * @example
+ * ```ts
+ * hooks: { resolveCommands: { handler: (cmds: SlashCommandInfo[]) => [...cmds, { name: 'standup', description: 'Draft my stand-up notes' }] } }
+ * ```
+ */
+export interface SlashCommandInfo {
+  name: string;
+  description: string;
+  /** Filled in by the host: the plugin that answers it. */
+  plugin?: string;
+}
+
+/**
+ * A slash command the user typed, as `runCommand` handlers receive it.
+ *
+ * @example
+ * ```ts
+ * const call: SlashCommandCall = { name: 'standup', args: 'for Monday', sessionId: 's_01' };
+ * ```
+ */
+export interface SlashCommandCall {
+  name: string;
+  /** Everything after the command name, trimmed. */
+  args: string;
+  sessionId: string;
+}
+
+/**
+ * A `runCommand` answer: `message` is sent to the model as the user's turn; `print` is shown to the user
+ * only. Return nothing when the command is not yours.
+ *
+ * @example
+ * ```ts
+ * hooks: { runCommand: { handler: ({ name, args }: SlashCommandCall): SlashCommandResult | undefined => (name === 'standup' ? { message: `Draft stand-up notes ${args}` } : undefined) } }
+ * ```
+ */
+export interface SlashCommandResult {
+  message?: string;
+  print?: string;
 }
 
 /**
@@ -291,4 +395,161 @@ export interface PluginContext {
   readonly clock: { now(): number };
   /** Taps for hooks declared in the manifest's contributes.hooks. */
   readonly hooks: { [K in HookName]: { tap(fn: PluginHookHandlers[K]): void } };
+}
+
+/**
+ * One part of the system prompt as a provider receives it. `stable` blocks come first and are the same on
+ * every turn of a session: a provider with explicit prompt caching (Anthropic) marks the end of the last
+ * stable block as a cache breakpoint; one with automatic prefix caching (OpenAI) simply keeps them first.
+ *
+ * @example
+ * ```ts
+ * const blocks: SystemBlock[] = [{ text: 'You are Caduceus, an agent.', stable: true }, { text: 'Today is Friday.', stable: false }];
+ * ```
+ */
+export interface SystemBlock {
+  text: string;
+  stable: boolean;
+}
+
+/**
+ * A tool call the model made: its id (the provider's, or one the host made up), the tool name and the
+ * arguments as JSON text, exactly as the model produced them (the host repairs and validates them).
+ *
+ * @example
+ * ```ts
+ * const call: ChatToolCall = { id: 'call_1', name: 'files_read', arguments: '{"path":"README.md"}' };
+ * ```
+ */
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * One message of the conversation, in the host's provider-neutral form. A provider plugin maps it onto
+ * its wire format (OpenAI `tool` messages, Anthropic `tool_use`/`tool_result` blocks, ...).
+ *
+ * @example
+ * ```ts
+ * const history: ChatMessage[] = [
+ *   { role: 'user', content: 'What is in README.md?' },
+ *   { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'files_read', arguments: '{"path":"README.md"}' }] },
+ *   { role: 'tool', toolCallId: 'call_1', name: 'files_read', content: '{"text":"# Demo"}' },
+ * ];
+ * ```
+ */
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ChatToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+/**
+ * A tool as the model is shown it: the name, the description and the input JSON Schema (already
+ * sanitised for the provider's declared `schemaKeywordsUnsupported`).
+ *
+ * @example
+ * ```ts
+ * const tool: ChatTool = { name: 'clock_now', description: 'Current time', inputSchema: { type: 'object', properties: {} } };
+ * ```
+ */
+export interface ChatTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/**
+ * What a provider's `chat` receives: the model name (without the `<provider>/` prefix), the system
+ * blocks, the conversation and the tools.
+ *
+ * @example
+ * ```ts
+ * const req: ChatRequest = { model: 'gpt-4o-mini', system: [{ text: 'Be brief.', stable: true }], messages: [{ role: 'user', content: 'hi' }], tools: [] };
+ * ```
+ */
+export interface ChatRequest {
+  model: string;
+  system: SystemBlock[];
+  messages: ChatMessage[];
+  tools: ChatTool[];
+  maxTokens?: number;
+  temperature?: number;
+}
+
+/**
+ * The events a provider emits while a reply streams in. Tool calls arrive as start, argument deltas
+ * (JSON text in pieces) and end, keyed by `index` so parallel calls can interleave. `usage` may come more
+ * than once (the last one wins); `finish` comes last.
+ *
+ * @example
+ * ```ts
+ * stream.emit({ type: 'text', delta: 'Hel' });
+ * stream.emit({ type: 'tool_call_start', index: 0, id: 'call_1', name: 'clock_now' });
+ * stream.emit({ type: 'tool_call_delta', index: 0, delta: '{}' });
+ * stream.emit({ type: 'tool_call_end', index: 0 });
+ * stream.emit({ type: 'usage', inputTokens: 120, outputTokens: 9 });
+ * stream.emit({ type: 'finish', reason: 'tool_calls' });
+ * ```
+ */
+export type ChatEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'reasoning'; delta: string }
+  | { type: 'tool_call_start'; index: number; id: string; name: string }
+  | { type: 'tool_call_delta'; index: number; delta: string }
+  | { type: 'tool_call_end'; index: number }
+  | { type: 'usage'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
+  | { type: 'finish'; reason: 'stop' | 'tool_calls' | 'length' | 'content_filter' | 'other' };
+
+/**
+ * The kinds of provider failure the host understands. `rate_limit` may carry `retryAfterMs`; the host
+ * retries `rate_limit`, `server` and `network` with jittered backoff, never the others.
+ *
+ * @example
+ * ```ts
+ * const kind: ProviderErrorKind = res.status === 401 ? 'auth' : 'server';
+ * ```
+ */
+export type ProviderErrorKind = 'auth' | 'rate_limit' | 'context_length' | 'invalid_request' | 'server' | 'network' | 'cancelled';
+
+/**
+ * A response body that arrives in pieces, from `stream.fetch`. `read()` resolves to the next chunk of
+ * text, or null at the end; `text()` reads the rest at once (for error bodies).
+ *
+ * @example
+ * ```ts
+ * const res = await stream.fetch(url, { method: 'POST', headers, body });
+ * if (res.status !== 200) throw new ProviderError('server', await res.text(), { status: res.status });
+ * for (let chunk = await res.read(); chunk !== null; chunk = await res.read()) buffer += chunk;
+ * ```
+ */
+export interface StreamingResponse {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  url: string;
+  read(): Promise<string | null>;
+  text(): Promise<string>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * The third argument of a provider's `chat`: where its events go, and a streaming fetch tied to this
+ * call (same `net:<host>` grants and SSRF floor as `ctx.fetch`; the host closes it when the user cancels).
+ *
+ * @example
+ * ```ts
+ * chat: async (req, ctx, stream: ChatStream) => {
+ *   const res = await stream.fetch('https://api.example.com/v1/chat', { method: 'POST', body: JSON.stringify(req) });
+ *   for (let c = await res.read(); c !== null && !stream.cancelled(); c = await res.read()) stream.emit({ type: 'text', delta: c });
+ *   stream.emit({ type: 'finish', reason: 'stop' });
+ * }
+ * ```
+ */
+export interface ChatStream {
+  /** Hands one event to the host; false once the call was cancelled (stop reading then). */
+  emit(event: ChatEvent): boolean;
+  fetch(url: string, init?: FetchInit): Promise<StreamingResponse>;
+  cancelled(): boolean;
 }

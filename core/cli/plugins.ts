@@ -1,7 +1,7 @@
 /** `caduceus plugins …`: listing reads the store only; changes go through the lifecycle module. */
 import { c, printJson, progress, statusColour, table, terminalAsk, EXIT } from './output.js';
 import { withKernel } from './open.js';
-import { describePermission, parsePermission } from '../permissions.js';
+import { describePermission, parsePermission, withinCeiling } from '../permissions.js';
 
 interface JsonOpt { json?: boolean }
 
@@ -87,7 +87,7 @@ export async function grants(id: string, opts: JsonOpt): Promise<number> {
     const revoked = lastInstall && (lastInstall.detail as { version?: unknown } | undefined)?.version === p.version
       ? (lastInstall.detail as { lapsedGrants?: unknown }).lapsedGrants : undefined;
     const lapsed = [
-      ...p.grants.filter((g) => !p.manifest.permissions.includes(g)).map((g) => ({ permission: g, meaning: meaning(g), why: `granted, but ${id}@${p.version} does not request it, so it has no effect` })),
+      ...p.grants.filter((g) => !withinCeiling(p.manifest.permissions, g)).map((g) => ({ permission: g, meaning: meaning(g), why: `granted, but ${id}@${p.version} does not request it, so it has no effect` })),
       ...(Array.isArray(revoked) ? revoked.filter((g): g is string => typeof g === 'string' && !p.grants.includes(g)) : [])
         .map((g) => ({ permission: g, meaning: meaning(g), why: `revoked when ${id}@${p.version} was installed, which no longer requests it` })),
     ];

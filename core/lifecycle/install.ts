@@ -14,6 +14,7 @@ import { readManifest, checkEngine, resolveMain, orderByDependencies, type Depen
 import { MANIFEST_FILE, type Manifest } from '../manifest/schema.js';
 import { fileIntegrity } from '../integrity.js';
 import type { Kernel } from '../kernel.js';
+import { withinCeiling } from '../permissions.js';
 
 export interface InstallResult {
   id: string;
@@ -207,14 +208,14 @@ function commit(
     // operator consents. (A permission the old version asked for and the operator revoked stays revoked.)
     const widenedPermissions = previous ? newPermissions.filter((p) => !previous.permissions.includes(p)) : [];
     const stayEnabled = previous?.enabled === true && newHooks.length === 0 && widenedPermissions.length === 0;
-    const lapsedGrants = [...granted].filter((g) => !m.permissions.includes(g));
+    const lapsedGrants = [...granted].filter((g) => !withinCeiling(m.permissions, g));
     k.store.db.transaction(() => {
       k.store.upsertPlugin({
         id: m.id, version: m.version, source: isAbsolute(source) || existsSync(source) ? resolve(source) : source,
         path: target, integrity, manifest: JSON.stringify(m), bundled: 0, enabled: stayEnabled ? 1 : 0,
       });
       // Grants outside the new ceiling lapse; widened permissions need consent again.
-      const stale = k.store.grants(m.id).filter((g) => !m.permissions.includes(g));
+      const stale = k.store.grants(m.id).filter((g) => !withinCeiling(m.permissions, g));
       if (stale.length) k.store.revoke(m.id, stale);
     })();
     k.invalidate();

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { CaduceusError, fixFor } from '../errors.js';
-import { meaningOf, parsePermission } from '../permissions.js';
+import { meaningOf, parsePermission, withinCeiling } from '../permissions.js';
 import { orderByDependencies, type DependencyNode } from '../manifest/load.js';
 import type { Kernel } from '../kernel.js';
 
@@ -140,7 +140,7 @@ function checkRequested(k: Kernel, id: string, permissions: string[]): void {
     if (typeof parsed === 'string') {
       throw new CaduceusError('CAD_ERR_PERMISSION_INVALID', `Permission ${JSON.stringify(p)} for plugin '${id}' is invalid: ${parsed}. ${fixFor('CAD_ERR_PERMISSION_INVALID')}`, { plugin: id });
     }
-    if (!m.permissions.includes(p)) {
+    if (!withinCeiling(m.permissions, p)) {
       throw new CaduceusError('CAD_ERR_PERMISSION_NOT_REQUESTED',
         `Plugin '${id}' does not request ${JSON.stringify(p)}, so it cannot be granted. It requests: ${m.permissions.join(', ') || 'nothing'}; grant only those (\`caduceus plugins info ${id}\` lists them).`, { plugin: id });
     }

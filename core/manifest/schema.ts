@@ -42,6 +42,21 @@ export const toolDescriptorSchema = z.strictObject({
   auditKind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/).default('tool'),
 });
 
+/** An LLM provider a plugin serves (see defineProvider in the SDK); listed without starting the plugin. */
+export const providerSchema = z.strictObject({
+  kind: z.literal('llm'),
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes, starting with a letter'),
+  description: z.string().min(1).max(1024),
+  defaultModel: z.string().min(1).max(200).optional(),
+  configuredBy: z.strictObject({
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    config: z.array(z.string().min(1)).default([]),
+  }).default({ env: [], secrets: [], config: [] }),
+  schemaKeywordsUnsupported: z.array(z.string().min(1)).default([]),
+  timeoutMs: z.int().min(1000).max(3_600_000).default(600_000),
+});
+
 const semverRange = z.string().min(1).refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range' });
 
 export const hookContributionSchema = z.strictObject({
@@ -72,7 +87,7 @@ export const manifestSchema = z.strictObject({
   sdk: z.string().refine((v) => semver.valid(v) !== null, { message: 'must be a semver version like 0.1.0' }).optional(),
   contributes: z.strictObject({
     tools: z.array(toolDescriptorSchema).default([]),
-    providers: z.array(z.strictObject({ kind: z.string().regex(/^[a-z][a-z0-9-]*$/), name: z.string().min(1) })).default([]),
+    providers: z.array(providerSchema).default([]),
     commands: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), description: z.string() })).default([]),
     skills: z.array(z.string().min(1)).default([]),
     hooks: z.array(hookContributionSchema).default([]),
@@ -99,5 +114,6 @@ export const manifestSchema = z.strictObject({
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 export type ToolDescriptor = z.output<typeof toolDescriptorSchema>;
+export type ProviderDeclaration = z.output<typeof providerSchema>;
 export type TrustClass = (typeof TRUST_CLASSES)[number];
 export type ToolStatus = (typeof TOOL_STATUSES)[number];

@@ -103,7 +103,8 @@ export function prelude(
     return err;
   }
 
-  const hookNames = ['pluginLoad', 'pluginLoaded', 'pluginUnloaded', 'resolveTools', 'beforeToolCall', 'afterToolCall', 'toolError'];
+  const hookNames = ['pluginLoad', 'pluginLoaded', 'pluginUnloaded', 'resolveTools', 'beforeToolCall', 'afterToolCall', 'toolError',
+    'buildPrompt', 'sessionStart', 'sessionEnd', 'resolveCommands', 'runCommand', 'skillsChanged'];
   const hooks: Record<string, { tap: (fn: (payload: unknown) => unknown) => void }> = {};
   for (const name of hookNames) {
     hooks[name] = freeze({
@@ -168,8 +169,8 @@ export function prelude(
     const list = taps.get(name);
     if (!list) return stringify({ err: { name: 'Error', message: `no handler tapped for hook ${name}` } });
     // Bail hooks stop at the first answer; waterfalls thread the value; notifications call everyone.
-    const bail = name === 'beforeToolCall' || name === 'pluginLoad';
-    const waterfall = name === 'resolveTools' || name === 'afterToolCall';
+    const bail = name === 'beforeToolCall' || name === 'pluginLoad' || name === 'runCommand';
+    const waterfall = name === 'resolveTools' || name === 'afterToolCall' || name === 'buildPrompt' || name === 'resolveCommands';
     // Synchronous handlers are answered on the spot; the first handler that returns a promise moves the
     // rest of the chain onto the async path (settled through bridge.settle).
     let value = payload;

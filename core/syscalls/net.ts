@@ -31,6 +31,7 @@ export function matchNetGrant(hostGrants: readonly string[], host: string, port:
     const [gHost, gPort] = splitHostPort(g);
     if (gPort && gPort !== port) continue;
     if (gHost === host) return 'exact';
+    if (gHost === '*') best = 'wildcard';
     if (gHost.startsWith('*.') && host.endsWith(gHost.slice(1))) best = 'wildcard';
   }
   return best;
