@@ -14,6 +14,8 @@ import type { AuditOutcome } from './audit.js';
 export interface CallOptions {
   /** Trust class of the caller (`operator`, `model`, …) or `plugin:<id>`. */
   caller: string;
+  /** The agent session the call belongs to (the runner sets it); handlers see it as `call.sessionId`. */
+  session?: string;
 }
 
 export type ToolCallResult =
@@ -77,6 +79,7 @@ export async function runToolCall(k: Kernel, name: string, args: unknown, opts: 
     const supervisor = k.runtimeFor(view.plugin);
     result = await supervisor.invoke('tool', name, argsJson, {
       timeoutMs: view.timeoutMs, maxBytes: view.maxResultBytes, thrownCode: 'CAD_ERR_TOOL_FAILED', tool: name,
+      caller: opts.caller, sessionId: opts.session,
     });
     if (view.resultSchema) {
       const check = compileSchema(view.resultSchema);
@@ -110,7 +113,7 @@ export async function runToolCall(k: Kernel, name: string, args: unknown, opts: 
     durationUs,
     argsDigest: argsJson ? digest(argsJson) : undefined,
     resultDigest: resultJson === undefined ? undefined : digest(resultJson),
-    detail: error ? { message: error.message.slice(0, 500) } : undefined,
+    detail: error ? (opts.session ? { message: error.message.slice(0, 500), session: opts.session } : { message: error.message.slice(0, 500) }) : opts.session ? { session: opts.session } : undefined,
   });
   if (error) {
     const shape = error.toJSON();

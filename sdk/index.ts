@@ -4,7 +4,7 @@
  * tool descriptors from these definitions, so the two never drift.
  */
 import { z } from 'zod';
-import type { ChatRequest, ChatStream, HookName, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
+import type { ChatRequest, ChatStream, HookName, ToolCallContext, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
 
 export type * from './types.js';
 /**
@@ -44,7 +44,7 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType> {
   auditKind?: string;
   toolset?: string;
   availability?: { env?: string[]; bins?: string[]; permissions?: string[]; config?: string[] };
-  handler: (args: z.output<I>, ctx: PluginContext) => z.input<O> | Promise<z.input<O>>;
+  handler: (args: z.output<I>, ctx: PluginContext, call: ToolCallContext) => z.input<O> | Promise<z.input<O>>;
 }
 
 /**
@@ -58,7 +58,7 @@ export interface ToolOptions<I extends z.ZodType, O extends z.ZodType> {
  */
 export interface ToolDefinition {
   readonly name: string;
-  readonly handler: (args: unknown, ctx: PluginContext) => unknown;
+  readonly handler: (args: unknown, ctx: PluginContext, call: ToolCallContext) => unknown;
   /** The descriptor the build writes into the manifest (JSON Schemas from the zod schemas). */
   describe(): Record<string, unknown>;
 }
@@ -83,7 +83,7 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType = z.ZodUnkno
   const { input, output, handler, ...rest } = opts;
   return {
     name: opts.name,
-    handler: handler as (args: unknown, ctx: PluginContext) => unknown,
+    handler: handler as (args: unknown, ctx: PluginContext, call: ToolCallContext) => unknown,
     describe() {
       const d: Record<string, unknown> = { ...rest, inputSchema: toSchema(input, 'input') };
       if (output) d.resultSchema = toSchema(output, 'output');

@@ -65,7 +65,7 @@ export interface LoadedPlugin {
   /** The workspace folder `$WORKSPACE` grants point at. */
   readonly workspace: string;
   /** Calls a tool through the full pipeline; never throws for tool failures (read `ok`). */
-  call(tool: string, args?: unknown, opts?: { caller?: string }): Promise<ToolCallResult>;
+  call(tool: string, args?: unknown, opts?: { caller?: string; session?: string }): Promise<ToolCallResult>;
   /** Calls a tool and returns its result, or throws the coded error (with `code`). */
   run<T = unknown>(tool: string, args?: unknown): Promise<T>;
   /** Syscalls the plugin was refused, oldest first: `{ syscall, permission?, code }`. */
@@ -124,7 +124,7 @@ export async function loadPlugin(dir: string, opts: LoadOptions = {}): Promise<L
     await k.activate(id);
     return {
       id, kernel: k, workspace, logs,
-      call: (tool, args = {}, o = {}) => k.callTool(tool, args, { caller: o.caller ?? 'operator' }),
+      call: (tool, args = {}, o = {}) => k.callTool(tool, args, o.session ? { caller: o.caller ?? 'operator', session: o.session } : { caller: o.caller ?? 'operator' }),
       async run<T>(tool: string, args: unknown = {}): Promise<T> {
         const r = await k.callTool(tool, args, { caller: 'operator' });
         if (r.ok) return r.result as T;

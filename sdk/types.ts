@@ -553,3 +553,21 @@ export interface ChatStream {
   fetch(url: string, init?: FetchInit): Promise<StreamingResponse>;
   cancelled(): boolean;
 }
+
+/**
+ * The third argument of a tool handler: who called the tool and in which agent session (null outside a
+ * session, e.g. `caduceus tools call` without `--session`). Use it for per-session state.
+ *
+ * @example
+ * ```ts
+ * handler: async (args, ctx, call: ToolCallContext) => {
+ *   const key = `todo:${call.sessionId ?? 'default'}`;
+ *   return (await ctx.kv.get(key)) ?? [];
+ * }
+ * ```
+ */
+export interface ToolCallContext {
+  /** `model`, `operator`, `mcp-client`, `api-client` or `plugin:<id>`. */
+  caller: string;
+  sessionId: string | null;
+}

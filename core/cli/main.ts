@@ -79,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(run(async () => (await import('./tools.js')).list));
   tools.command('call <name> [args]').description('call a tool through the full pipeline as the operator; args is one JSON object')
     .option('--json', 'print the result envelope as JSON')
+    .option('--session <id>', 'run the call as part of this agent session (tools with per-session state use it)')
     .action(run(async () => (await import('./tools.js')).call));
 
   program.command('types').description('write a .d.ts that types ctx.tools.call for the tools of installed plugins (reads manifests only)')

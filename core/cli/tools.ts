@@ -17,7 +17,7 @@ export async function list(opts: { json?: boolean; forModel?: boolean }): Promis
   });
 }
 
-export async function call(name: string, rawArgs: string | undefined, opts: { json?: boolean }): Promise<number> {
+export async function call(name: string, rawArgs: string | undefined, opts: { json?: boolean; session?: string }): Promise<number> {
   let args: unknown;
   try {
     args = JSON.parse(rawArgs ?? '{}');
@@ -27,7 +27,7 @@ export async function call(name: string, rawArgs: string | undefined, opts: { js
   const { tapTerminalApprovals } = await import('./approval-prompt.js');
   return withKernel(async (k) => {
     tapTerminalApprovals(k);
-    const r = await k.callTool(name, args, { caller: 'operator' });
+    const r = await k.callTool(name, args, opts.session ? { caller: 'operator', session: opts.session } : { caller: 'operator' });
     if (opts.json) printJson(r);
     else if (r.ok) console.log(typeof r.result === 'string' ? r.result : JSON.stringify(r.result, null, 2));
     if (!r.ok) {

@@ -12,7 +12,7 @@ export function prelude(
   bridge: { sys: (name: string, args: string) => string; settle: (id: number, reply: string) => void },
   opts: { pluginId: string; wasm: boolean; memoryMb: number; config: unknown },
   capWasmMemory: (wasm: Record<string, unknown>, budgetPages: number) => void,
-): { boot: () => string; dispatch: (kind: string, name: string, args: string, id: number, maxChars: number) => string; resolveSys: (req: number, reply: string) => void } {
+): { boot: () => string; dispatch: (kind: string, name: string, args: string, id: number, maxChars: number, caller: string, sessionId: string) => string; resolveSys: (req: number, reply: string) => void } {
   const G = globalThis as Record<string, unknown>;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -26,7 +26,7 @@ export function prelude(
   delete G.SharedArrayBuffer;
 
 
-  const tools = new MapCtor<string, (args: unknown, ctx: unknown) => unknown>();
+  const tools = new MapCtor<string, (args: unknown, ctx: unknown, call: unknown) => unknown>();
   const taps = new MapCtor<string, Array<(payload: unknown) => unknown>>();
   const pendingSys = new MapCtor<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 
@@ -217,7 +217,7 @@ export function prelude(
           return stringify({ err: { name: 'Error', message: `a tool entry has no name or handler: ${describe(t && t.name)}` } });
         }
         if (tools.has(t.name)) return stringify({ err: { name: 'Error', message: `tool ${t.name} is defined twice` } });
-        tools.set(t.name, t.handler as (args: unknown, ctx: unknown) => unknown);
+        tools.set(t.name, t.handler as (args: unknown, ctx: unknown, call: unknown) => unknown);
       }
       const declared = (def as { hooks?: Record<string, { handler?: unknown }> }).hooks;
       if (declared && typeof declared === 'object') {
@@ -235,7 +235,7 @@ export function prelude(
       return stringify({ ok: { tools: [...tools.keys()], hooks: [...taps.keys()] } });
     },
 
-    dispatch(kind: string, name: string, args: string, id: number, maxChars: number): string {
+    dispatch(kind: string, name: string, args: string, id: number, maxChars: number, caller: string, sessionId: string): string {
       let payload: unknown;
       try {
         payload = parse(args);
@@ -246,7 +246,7 @@ export function prelude(
       const handler = tools.get(name);
       if (!handler) return stringify({ err: { name: 'Error', message: `tool ${name} is not registered` } });
       try {
-        const value = handler(payload, host);
+        const value = handler(payload, host, freeze({ caller, sessionId: sessionId === '' ? null : sessionId }));
         if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
           return settleLater(id, PromiseCtor.resolve(value), maxChars);
         }

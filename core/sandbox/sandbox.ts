@@ -31,6 +31,9 @@ export interface InvokeOptions {
   thrownCode: ErrorCode;
   tool?: string;
   hook?: string;
+  /** Tool calls: who called and in which session, passed to the handler as its third argument. */
+  caller?: string;
+  sessionId?: string | undefined;
 }
 
 export interface BootInfo {
@@ -132,7 +135,7 @@ export class Sandbox {
     const started = performance.now();
     let reply: string;
     try {
-      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes], { timeout: opts.timeoutMs });
+      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes, opts.caller ?? '', opts.sessionId ?? ''], { timeout: opts.timeoutMs });
     } catch (err) {
       return Promise.reject(this.fail(err, opts));
     }
