@@ -3,6 +3,7 @@
 // reproduce). Run it with `npm run bench` (builds first). Options:
 //   --out <file>   where to write the report (default docs/performance.md)
 //   --quick        fewer iterations, for checking the harness itself (numbers are not representative)
+//   --only mcp     run only section 6 and print it (docs/performance.md is left alone)
 //
 // What it measures:
 //   1. a sandboxed synchronous tool call through the whole pipeline, with the bundled tool-policy guard
@@ -11,6 +12,7 @@
 //   3. `caduceus tools list` wall time with 1, 10 and 50 installed plugins vs `node --no-node-snapshot -e 0`
 //   4. RSS and isolate heap of an idle active plugin (in a child process with --expose-gc)
 //   5. audit log throughput, and that no committed audit row is lost when the writer is SIGKILLed
+//   6. a tool call through `caduceus mcp serve` over stdio vs a plain MCP stdio round trip (bench/mcp.mjs)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ import {
   BIN, BUNDLED_DIR, HELLO_DIR, ROOT, cleanupTemps, ensureFlags, makeHelloVariant, settleGc, summarize,
   tempDir, timeAsync, timeInterleaved, timeSync,
 } from './lib.mjs';
+import { benchMcp, MCP_GOAL_RATIO } from './mcp.mjs';
 
 ensureFlags(['--no-node-snapshot', '--expose-gc']);
 
@@ -26,6 +29,10 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const outIdx = argv.indexOf('--out');
 const OUT = outIdx >= 0 ? argv[outIdx + 1] : join(ROOT, 'docs/performance.md');
+const onlyIdx = argv.indexOf('--only');
+const ONLY = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'mcp') throw new Error(`--only ${ONLY}: the sections that run alone are: mcp`);
+const MCP_LOOP = QUICK ? { warm: 200, n: 1000 } : { warm: 1000, n: 6000 };
 
 const LOOP = QUICK ? { warm: 300, n: 3000 } : { warm: 2000, n: 20000 };
 const STEP_LOOP = QUICK ? { warm: 300, n: 2000 } : { warm: 2000, n: 10000 };
@@ -416,6 +423,7 @@ function goals(r) {
     { id: '4', what: `Idle active plugin: RSS growth per plugin (${memory.plugins} plugins)`, value: fmtMB(memory.rssPerPlugin), goal: '≤ 2 MB', pass: memory.rssPerPlugin <= GOALS.rssPerPlugin },
     { id: '5', what: 'Audit log sustained throughput', value: `${fmtInt(audit.rate.rate)} events/s`, goal: `≥ ${fmtInt(GOALS.auditRate)} events/s`, pass: audit.rate.rate >= GOALS.auditRate },
     { id: 'SDK', what: '`caduceus plugin build` of the scaffolded plugin (new process) — p50', value: fmtMs(build.p50), goal: `≤ ${GOALS.buildMs} ms`, pass: build.p50 <= GOALS.buildMs },
+    mcpRow(r.mcp),
     { id: '5', what: 'Audit rows lost on SIGKILL of the writer', value: `${audit.kills.reduce((a, k) => a + Math.max(0, k.lost), 0)} lost of ${fmtInt(audit.kills.reduce((a, k) => a + k.lastReported, 0))} reported (${audit.kills.length} trials)`, goal: 'none lost', pass: audit.killOk },
   ];
 }
@@ -511,9 +519,10 @@ function renderMarkdown(r) {
   for (const k of audit.kills) L.push(`| ${k.trial} | ${fmtInt(k.lastReported)} | ${fmtInt(k.rows)} | ${k.lost} | ${k.contiguous ? 'yes' : 'no'} | ${k.integrity} | ${verdict(k.ok)} |`);
   L.push('');
 
+  L.push(...mcpMarkdown(r.mcp));
   L.push('## How to reproduce', '');
   L.push('```sh', 'npm run bench            # builds, runs bench/run.mjs, rewrites docs/performance.md', '```', '');
-  L.push('`node --no-node-snapshot bench/run.mjs [--out file] [--quick]` runs it without rebuilding (it re-executes itself with `--expose-gc`). It needs about a minute or two, creates its Caduceus homes under the system temp folder and removes them at the end. Close other work first: the numbers are wall-clock times on a shared machine. For a CPU profile of the call loop: `node --no-node-snapshot --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-call.mjs`.');
+  L.push('`node --no-node-snapshot bench/run.mjs [--out file] [--quick] [--only mcp]` runs it (or only section 6, printed, not written) without rebuilding (it re-executes itself with `--expose-gc`). It needs about a minute or two, creates its Caduceus homes under the system temp folder and removes them at the end. Close other work first: the numbers are wall-clock times on a shared machine. For a CPU profile of the call loop: `node --no-node-snapshot --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-call.mjs`.');
   L.push('');
   return L.join('\n');
 }
@@ -537,7 +546,30 @@ function printSummary(r) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+function mcpRow(mcp) {
+  return { id: '6', what: 'Tool call through `caduceus mcp serve` (stdio) ÷ plain MCP stdio round trip — p50', value: `${mcp.ratio.toFixed(2)}× (${fmtUs(mcp.serve.p50)} vs ${fmtUs(mcp.plain.p50)})`, goal: `≤ ${MCP_GOAL_RATIO}×`, pass: mcp.ratio <= MCP_GOAL_RATIO };
+}
+
+function mcpMarkdown(mcp) {
+  const L = ['## 6. A tool call through `caduceus mcp serve`', ''];
+  L.push(`Both sides are driven by the official SDK client over stdio, one call at a time, in the same run: a minimal SDK server (\`test/fixtures/mcp/minimal-server.mjs\`, \`McpServer\` with one \`greet\` tool) and \`caduceus mcp serve\` on a home with examples/hello enabled${mcp.guard ? ' and the bundled tool-policy guard tapped' : ''}, calling \`hello_greet\` through the whole pipeline (argument validation, guard, isolate, result schema, audit row). ${fmtInt(mcp.warm)} warm-up calls each, then ${fmtInt(mcp.n)} timed calls each, taking turns in blocks of ${mcp.block}.`, '');
+  L.push('| Call | p50 µs | p90 µs | p99 µs | mean µs |', '|---|---|---|---|---|');
+  L.push(latencyRow('Plain MCP stdio round trip (minimal SDK server)', mcp.plain));
+  L.push(latencyRow('`hello_greet` through `caduceus mcp serve`', mcp.serve));
+  L.push('', `Ratio of the medians: **${mcp.ratio.toFixed(2)}×** (goal ≤ ${MCP_GOAL_RATIO}×); the pipeline and the sandbox add ${(mcp.serve.p50 - mcp.plain.p50).toFixed(0)} µs to the round trip.`, '');
+  return L;
+}
+
+async function onlyMcp() {
+  await loadApi();
+  const mcp = await benchMcp(api, MCP_LOOP, log);
+  const g = mcpRow(mcp);
+  process.stdout.write(`\n  ${verdict(g.pass)}  ${g.what}  ${g.value}  (goal ${g.goal})\n`);
+  process.stdout.write(`    plain p50/p90/p99 ${fmtUs(mcp.plain.p50)} / ${fmtUs(mcp.plain.p90)} / ${fmtUs(mcp.plain.p99)}; serve ${fmtUs(mcp.serve.p50)} / ${fmtUs(mcp.serve.p90)} / ${fmtUs(mcp.serve.p99)}; load ${os.loadavg()[0].toFixed(2)}\n\n`);
+}
+
 async function main() {
+  if (ONLY === 'mcp') return onlyMcp();
   const started = performance.now();
   const loadStart = os.loadavg();
   const m = machine();
@@ -553,8 +585,9 @@ async function main() {
   const memory = benchMemory(homes[50]);
   const audit = await benchAudit();
   const build = benchBuild();
+  const mcp = await benchMcp(api, MCP_LOOP, log);
   const loadEnd = os.loadavg();
-  const r = { m, calls, list, memory, audit, build, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
+  const r = { m, calls, list, memory, audit, build, mcp, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, renderMarkdown(r));
   printSummary(r);

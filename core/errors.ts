@@ -42,6 +42,10 @@ export const ERRORS = {
   CAD_ERR_REGISTRY_DUPLICATE: { meaning: 'Two plugins contribute a capability with the same name.', fix: 'Disable or remove one of the two plugins named, or rename the tool.' },
   CAD_ERR_REGISTRY_UNDECLARED: { meaning: 'A plugin registered a tool or hook its manifest does not declare.', fix: 'Rebuild the plugin so contributes lists everything the code registers.' },
   CAD_ERR_REGISTRY_MISSING: { meaning: 'The manifest declares a tool the plugin code does not register.', fix: 'Rebuild the plugin so contributes matches the code.' },
+  // plugin commands (`caduceus <name> ...` served by a plugin)
+  CAD_ERR_COMMAND_RESERVED: { meaning: 'A plugin contributes a CLI command whose name a built-in caduceus command already uses.', fix: 'Rename the command in defineCommand and rebuild; built-in names are listed in docs/writing-plugins.md.' },
+  CAD_ERR_COMMAND_NOT_FOUND: { meaning: 'No built-in command and no installed plugin provides the command.', fix: 'Run `caduceus --help` for the commands there are, or install the plugin that provides it.' },
+  CAD_ERR_COMMAND_FAILED: { meaning: 'A plugin command threw, returned something that is not an exit code, or its isolate failed.', fix: 'Read the message; it comes from the plugin that owns the command.' },
   // sandbox
   CAD_ERR_SANDBOX_TIMEOUT: { meaning: 'Plugin code ran past its time limit; its isolate was disposed.', fix: 'Make the handler finish within timeoutMs, or raise timeoutMs in the tool descriptor.' },
   CAD_ERR_SANDBOX_MEMORY: { meaning: 'Plugin code exceeded its isolate memory limit; its isolate was disposed.', fix: 'Use less memory, or raise sandbox.memoryMb in the manifest.' },
@@ -71,6 +75,8 @@ export const ERRORS = {
   CAD_ERR_FS_PROTECTED: { meaning: 'The path is a credential or Caduceus store file that plugins may never write.', fix: 'Write somewhere else.' },
   CAD_ERR_FS_FAILED: { meaning: 'The file operation failed (not found, not a file, too large).', fix: 'Check the path; the message says what failed.' },
   CAD_ERR_KV_LIMIT: { meaning: 'A kv key or value exceeded its size limit.', fix: 'Keys are at most 512 bytes, values at most 1 MiB.' },
+  CAD_ERR_PROCESS_NOT_FOUND: { meaning: 'The plugin has no background process with that id (it never existed, was started by another caduceus process, or was forgotten after it ended).', fix: 'List the processes (ctx.processes.list(), or the process tool with action "list") and use an id from there.' },
+  CAD_ERR_PROCESS_LIMIT: { meaning: 'The plugin already runs the most background processes one plugin may run at once (8).', fix: 'Kill one it no longer needs, or wait for one to exit.' },
   // build (caduceus plugin build)
   CAD_ERR_BUILD_BUNDLE: { meaning: 'The plugin source could not be bundled, or the bundle does not export a plugin made with definePlugin/defineTool.', fix: 'Fix the error esbuild or the loader reports; the entry must `export default definePlugin(...)`.' },
   CAD_ERR_BUILD_UNSANDBOXABLE: { meaning: 'The plugin imports a Node module (fs, child_process, …) that cannot run in the sandbox.', fix: 'Use the host API the message names (ctx.fs, ctx.fetch, ctx.env) instead of the Node module.' },
@@ -80,7 +86,31 @@ export const ERRORS = {
   // authoring (caduceus plugin new|pack|dev)
   CAD_ERR_SCAFFOLD_NAME: { meaning: 'The name given to `caduceus plugin new` is not a valid plugin id.', fix: 'Use lowercase letters, digits and dashes, starting with a letter.' },
   CAD_ERR_SCAFFOLD_EXISTS: { meaning: 'The folder `caduceus plugin new` would write already exists and is not empty.', fix: 'Choose another name, or pass --dir with an empty folder.' },
-  CAD_ERR_PACK_FAILED: { meaning: '`caduceus plugin pack` could not make a tarball that installs.', fix: 'Read the message: add a package.json, or list caduceus.plugin.json and the bundle in its "files".' },
+  CAD_ERR_PACK_FAILED: { meaning: '`caduceus plugin pack` could not make a tarball that installs.', fix: 'Read the message: add a package.json, or list caduceus.plugin.json and the bundle in the files field of package.json.' },
+  // providers and the runner
+  CAD_ERR_PROVIDER_NOT_CONFIGURED: { meaning: 'No LLM provider is configured, or the one named in --model / the config is not served by an enabled plugin.', fix: 'Set OPENAI_API_KEY or ANTHROPIC_API_KEY (or store it with `caduceus secrets set`), or pass --model <provider>/<model> naming a provider `caduceus providers` lists.' },
+  CAD_ERR_PROVIDER_AUTH: { meaning: 'The provider rejected the credentials (HTTP 401/403).', fix: 'Check the API key the message names; set it again with `caduceus secrets set <NAME>` or the environment variable.' },
+  CAD_ERR_PROVIDER_RATE_LIMIT: { meaning: 'The provider is rate limiting (HTTP 429) and the retries ran out.', fix: 'Wait and try again, or lower the request rate; Retry-After was honoured.' },
+  CAD_ERR_PROVIDER_CONTEXT_LENGTH: { meaning: 'The conversation no longer fits the model context window.', fix: 'Start a new session, or use a model with a larger context window.' },
+  CAD_ERR_PROVIDER_INVALID_REQUEST: { meaning: 'The provider refused the request as invalid (HTTP 4xx), or the provider plugin may not reach the configured host.', fix: 'Read the provider message; for a host that is not granted, grant it with `caduceus plugins grant <plugin> net:<host>`.' },
+  CAD_ERR_PROVIDER_SERVER: { meaning: 'The provider failed on its side (HTTP 5xx, overloaded) and the retries ran out.', fix: 'Try again later.' },
+  CAD_ERR_PROVIDER_NETWORK: { meaning: 'The connection to the provider failed or broke mid-stream, and the retries ran out.', fix: 'Check the base URL and that the server is reachable.' },
+  CAD_ERR_PROVIDER_CANCELLED: { meaning: 'The model call was cancelled (Ctrl-C).', fix: 'Nothing to fix; ask again.' },
+  CAD_ERR_PROVIDER_FAILED: { meaning: 'The provider plugin failed in a way that is not a provider error (a bug, a crash, a timeout of its isolate).', fix: 'Read `caduceus audit tail --plugin <id>`; report it to the plugin author.' },
+  CAD_ERR_PROVIDER_EVENT_INVALID: { meaning: 'A provider plugin emitted an event that is not a ChatEvent.', fix: 'Fix the provider plugin; the message names the wrong field.' },
+  CAD_ERR_RUN_MAX_ITERATIONS: { meaning: 'The agent loop reached its iteration limit before the model gave a final answer.', fix: 'Raise --max-iterations (or runner.maxIterations in config.json), or ask for less at once.' },
+  CAD_ERR_SESSION_NOT_FOUND: { meaning: 'No saved session has that id.', fix: 'Run `caduceus sessions list` to see session ids.' },
+  // mcp (core/mcp/: external MCP servers as tools, and `caduceus mcp serve`)
+  CAD_ERR_MCP_CONFIG: { meaning: 'An mcpServers entry in config.json is invalid, or names a secret or variable that is not set.', fix: 'Fix the field the message names under mcpServers.<server> in $CADUCEUS_HOME/config.json.' },
+  CAD_ERR_MCP_SERVER_NOT_FOUND: { meaning: 'No MCP server with that name is configured.', fix: 'Run `caduceus mcp list`; add it with `caduceus mcp add <name> -- <command>`.' },
+  CAD_ERR_MCP_SERVER_EXISTS: { meaning: 'An MCP server with that name is already configured.', fix: 'Pick another name, or pass --force to replace it.' },
+  CAD_ERR_MCP_IMPORT: { meaning: 'The file given to `caduceus mcp import` cannot be read, is not JSON, or holds no mcpServers.', fix: 'Point it at a claude_desktop_config.json (or another file with an mcpServers object).' },
+  CAD_ERR_MCP_CONNECT: { meaning: 'An MCP server could not be started, reached or initialised.', fix: 'Run `caduceus mcp test <server>`; check its command, args, env or url, and its log under $CADUCEUS_HOME/logs/mcp/.' },
+  CAD_ERR_MCP_TIMEOUT: { meaning: 'An MCP server did not answer a request within its timeout.', fix: 'Raise mcpServers.<server>.timeout (ms) if it is just slow, or check the server.' },
+  CAD_ERR_MCP_SERVER_EXITED: { meaning: 'An MCP server closed the connection (its process exited) during a call; it restarts with backoff.', fix: 'Read its log under $CADUCEUS_HOME/logs/mcp/; retry the call.' },
+  CAD_ERR_MCP_REQUEST_FAILED: { meaning: 'An MCP server refused or failed a request with a protocol error.', fix: 'Read the server message; `caduceus mcp test <server>` shows its tools and their schemas.' },
+  CAD_ERR_MCP_UNAUTHORIZED: { meaning: 'A request to `caduceus mcp serve --http` had no valid bearer token, or came with a Host or Origin that is not local.', fix: 'Send Authorization: Bearer <token> (printed at start, or CADUCEUS_MCP_TOKEN / mcpServe.token) to http://127.0.0.1:<port>/mcp.' },
+  CAD_ERR_MCP_SERVE_FAILED: { meaning: '`caduceus mcp serve` could not start (the port is taken, or the token is too short).', fix: 'Choose another --http port, or set a token of at least 16 characters.' },
   // audit
   CAD_ERR_AUDIT_TAMPERED: { meaning: 'The audit hash chain does not verify: a row was edited, deleted or reordered after it was written.', fix: 'Export the log with `caduceus audit export --jsonl`, compare the named row with an earlier export or a backup of caduceus.db, and find out who could write the store.' },
   // config, store, cli

@@ -14,3 +14,5 @@ export type { Manifest, ToolDescriptor, ToolStatus, TrustClass } from './manifes
 export { installPlugin, type InstallResult } from './lifecycle/install.js';
 export { enablePlugin, disablePlugin, removePlugin, grantPermissions, revokePermissions, type Consent } from './lifecycle/manage.js';
 export { CADUCEUS_VERSION } from './version.js';
+export { runPluginCommand, type RunCommandOptions, type CommandRunResult } from './command-run.js';
+export { BUILTIN_COMMANDS } from './commands.js';

@@ -18,14 +18,20 @@ import type { Manifest } from './manifest/schema.js';
 import type { Supervisor, StrikePolicy } from './sandbox/supervisor.js';
 import { tapPluginHooks } from './plugin-taps.js';
 import { runToolCall, type CallOptions, type ToolCallResult } from './pipeline.js';
+import { ToolSources } from './tool-source.js';
 import { CADUCEUS_VERSION } from './version.js';
 import { integrityOf } from './integrity.js';
 import { syncBundled } from './lifecycle/bundled.js';
 import type { SyscallFakes } from './syscalls/fakes.js';
 import { SecretStore } from './secrets.js';
 import type { ApprovalRequest } from './approvals.js';
+import type { ProcessTable } from './syscalls/processes.js';
+import { listProviders, ProviderCalls, toProviderError, type ProviderView } from './providers.js';
+import type { ChatEvent, ChatRequest } from '../sdk/types.js';
 
 const TAP = 'core:audit-store';
+/** CPU a provider's code may use per entry into its isolate (parsing one batch of stream chunks). */
+const PROVIDER_SLICE_MS = 5_000;
 
 export interface KernelOptions {
   /** Caduceus home; default $CADUCEUS_HOME or ~/.caduceus. */
@@ -46,6 +52,10 @@ export interface KernelOptions {
 
 export interface CaduceusConfig {
   plugins?: Record<string, Record<string, unknown>>;
+  /** The default model for run/chat, `<provider>/<model>`. */
+  model?: string;
+  /** Agent loop settings (core/runner/agent.ts); numbers only, anything else is ignored. */
+  runner?: { maxIterations?: number; maxToolResultChars?: number; maxTokens?: number; retry?: Record<string, unknown> } & Record<string, unknown>;
   /** Operator policy read by core/safety/policy.ts, which validates it (types here are what it accepts). */
   security?: {
     /** Hosts no plugin may fetch, whatever its grants: an exact host or `*.suffix` (the suffix included). */
@@ -53,6 +63,10 @@ export interface CaduceusConfig {
     /** Shell command globs (see commandGlobMatch): deny always refuses; allow runs a dangerous command without asking. */
     commands?: { allow?: string[]; deny?: string[] };
   };
+  /** External MCP servers, in the Claude Desktop shape plus Caduceus fields (validated by core/mcp/config.ts). */
+  mcpServers?: Record<string, unknown>;
+  /** `caduceus mcp serve`: the bearer token its HTTP transport requires (literal or `${secret:NAME}`). */
+  mcpServe?: { token?: string };
 }
 
 export function defaultHome(): string {
@@ -213,13 +227,16 @@ export class Kernel {
     return this.config;
   }
 
+  /** Tool sources besides plugins (core/tool-source.ts): external MCP servers. */
+  readonly toolSources = new ToolSources(this);
+
   private currentRegistry(): Registry {
     if (!this.registry) {
-      this.registry = buildRegistry(this.plugins(), {
+      this.registry = this.toolSources.merge(buildRegistry(this.plugins(), {
         struckOut: (id) => this.runtimes.get(id)?.strikeError?.message,
         inBackoff: (id) => this.runtimes.get(id)?.status === 'backoff',
         config: (id) => this.configFor(id),
-      });
+      }));
     }
     return this.registry;
   }
@@ -242,8 +259,10 @@ export class Kernel {
    * resolveTools waterfall. A plugin tap may drop tools but never add one that cannot run.
    */
   async resolveToolsForModel(): Promise<ToolView[]> {
+    // Other sources may connect here (MCP servers not yet connected by this kernel), for fresh lists.
+    await this.toolSources.prepare();
     const visible = this.listTools().filter((t) => t.visibility === 'prompt' && (t.status === 'available' || t.status === 'degraded')
-      && t.trustClasses.includes('model') && this.bundleIntact(t.plugin));
+      && t.trustClasses.includes('model') && (t.origin !== 'plugin' || this.bundleIntact(t.plugin)));
     if (!this.hooks.resolveTools.isUsed()) return visible;
     return this.hooks.resolveTools.promise(visible);
   }
@@ -267,6 +286,76 @@ export class Kernel {
     }
     return ok;
   }
+
+  /** Live provider chat calls; the provider.* and net.stream.* syscalls reach them. */
+  readonly providerCalls = new ProviderCalls();
+
+  /** LLM providers of enabled plugins (from manifests; starts nothing), and name conflicts. */
+  providers(): { providers: Map<string, ProviderView>; conflicts: string[] } {
+    return listProviders(this.plugins());
+  }
+
+  /**
+   * One streamed model call: runs the provider's `chat` in its plugin's isolate and hands each event to
+   * `onEvent` as it arrives. Resolves when the provider is done; rejects with CAD_ERR_PROVIDER_<KIND>
+   * (see providers.ts). Aborting `signal` cancels at once: the plugin's streams are closed and the call
+   * rejects with CAD_ERR_PROVIDER_CANCELLED. No retries here; the runner decides those.
+   */
+  async chatModel(providerName: string, request: ChatRequest, opts: { onEvent: (e: ChatEvent) => void; signal?: AbortSignal }): Promise<void> {
+    const view = this.providers().providers.get(providerName);
+    if (!view) {
+      const known = [...this.providers().providers.keys()];
+      throw new CaduceusError('CAD_ERR_PROVIDER_NOT_CONFIGURED', `No enabled plugin serves the provider '${providerName}'. ${known.length ? `Enabled providers: ${known.join(', ')}.` : 'No provider plugin is enabled; run `caduceus plugins list` and enable one.'}`, { details: { provider: providerName } });
+    }
+    const call = this.providerCalls.open(view.plugin, providerName, opts.onEvent);
+    const t0 = performance.now();
+    let outcome: 'ok' | 'error' | 'timeout' = 'ok';
+    let failure: CaduceusError | undefined;
+    try {
+      if (opts.signal?.aborted) throw call.cancelError();
+      const rt = this.activeRuntime(view.plugin) ?? await this.activate(view.plugin);
+      const running = rt.invoke('provider', providerName, JSON.stringify({ call: call.id, request }), {
+        timeoutMs: view.timeoutMs, sliceMs: PROVIDER_SLICE_MS, maxBytes: 64 * 1024, thrownCode: 'CAD_ERR_PROVIDER_FAILED', provider: providerName,
+      });
+      if (!opts.signal) await running;
+      else {
+        let onAbort: (() => void) | undefined;
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => {
+            call.cancel();
+            reject(call.cancelError());
+          };
+          opts.signal!.addEventListener('abort', onAbort, { once: true });
+        });
+        // The plugin still finishes (its reads fail at once); its outcome no longer matters.
+        running.catch(() => undefined);
+        try {
+          await Promise.race([running, aborted]);
+        } finally {
+          opts.signal.removeEventListener('abort', onAbort!);
+        }
+      }
+      if (call.cancelled) throw call.cancelError();
+    } catch (err) {
+      failure = call.cancelled ? call.cancelError() : toProviderError(err, view.plugin, providerName);
+      if (err instanceof CaduceusError && err.code === 'CAD_ERR_SANDBOX_TIMEOUT') outcome = 'timeout';
+      else outcome = 'error';
+      throw failure;
+    } finally {
+      this.providerCalls.close(call);
+      this.audit({
+        ts: Date.now(), kind: 'model.call', plugin: view.plugin, outcome, code: failure?.code,
+        durationUs: Math.round((performance.now() - t0) * 1000),
+        detail: failure ? { provider: providerName, model: request.model, message: failure.message.slice(0, 500) } : { provider: providerName, model: request.model },
+      });
+    }
+  }
+
+  /**
+   * Background processes plugins started (`ctx.processes`): created by the first plugin load (load.ts,
+   * so listings never load child_process), ended by `deactivate` (that plugin's) and `close` (all).
+   */
+  processTable: ProcessTable | undefined;
 
   /** Runs one tool call through the whole pipeline; never throws for tool failures. */
   callTool(name: string, args: unknown, opts: CallOptions): Promise<ToolCallResult> {
@@ -353,6 +442,7 @@ export class Kernel {
 
   /** Stops a plugin's isolate (on disable, remove or close). */
   async deactivate(id: string, reason: string): Promise<void> {
+    this.processTable?.killPlugin(id, reason);
     const rt = this.runtimes.get(id);
     if (!rt) return;
     this.runtimes.delete(id);
@@ -366,7 +456,7 @@ export class Kernel {
     }
   }
 
-  /** Reacts to supervisor events: registry status changes and audit rows. */
+  /** Reacts to supervisor and tool-source events (a crash, a fresh MCP tool list): the registry is rebuilt. */
   onSupervisorChange(): void {
     this.registry = undefined;
   }
@@ -376,6 +466,9 @@ export class Kernel {
     const unsettled: string[] = [];
     for (const [id, rt] of this.runtimes) for (const c of rt.pendingCalls()) unsettled.push(`plugin '${id}' ${c}`);
     for (const rt of this.retiring) for (const c of rt.pendingCalls()) unsettled.push(`a replaced generation: ${c}`);
+    unsettled.push(...await this.toolSources.close());
+    this.providerCalls.closeAll();
+    this.processTable?.closeAll();
     for (const id of [...this.runtimes.keys()]) await this.deactivate(id, 'kernel closed');
     for (const rt of this.retiring) rt.dispose();
     this.closed = true;

@@ -14,13 +14,23 @@ export type Permission =
   | { kind: 'fs.read' | 'fs.write'; raw: string; path: string }
   | { kind: 'env'; raw: string; name: string }
   | { kind: 'secret'; raw: string; name: string }
-  | { kind: 'tools.call'; raw: string; tool: string };
+  | { kind: 'tools.call'; raw: string; tool: string }
+  | { kind: 'emit'; raw: string; hook: string };
 
 const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 const IPV6_HOST = /^\[[0-9a-f:.]+\](:\d{1,5})?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const PATH_VARS = ['$WORKSPACE', '$HOME', '$PLUGIN_DATA'] as const;
+const PATH_VARS = ['$WORKSPACE', '$HOME', '$PLUGIN_DATA', '$CADUCEUS_HOME'] as const;
+/**
+ * `fs.read:$PLUGIN_SKILLS` covers exactly the skill folders enabled plugins ship (`contributes.skills`),
+ * wherever they are installed; it is read-only and takes no sub-path. expandGrantPath turns it into this
+ * marker, which can match no real path, and the syscalls replace it with the folders themselves.
+ */
+export const PLUGIN_SKILLS = '$PLUGIN_SKILLS';
+export const PLUGIN_SKILLS_MARKER = '\0$PLUGIN_SKILLS';
+/** Notification hooks a plugin may fire itself with an `emit:<hook>` grant (see core/syscalls/emit.ts). */
+export const EMITTABLE_HOOKS: readonly string[] = ['skillsChanged'];
 
 /** Parses one permission string; returns a reason string when it is not valid. */
 export function parsePermission(raw: string): Permission | string {
@@ -38,6 +48,9 @@ export function parsePermission(raw: string): Permission | string {
       return { kind, raw, host: value };
     case 'fs.read':
     case 'fs.write':
+      if (value === PLUGIN_SKILLS || value.startsWith(`${PLUGIN_SKILLS}/`)) {
+        return kind === 'fs.read' && value === PLUGIN_SKILLS ? { kind, raw, path: value } : `"${value}": ${PLUGIN_SKILLS} is read-only and takes no sub-path (use fs.read:${PLUGIN_SKILLS})`;
+      }
       if (!(value.startsWith('/') || PATH_VARS.some((v) => value === v || value.startsWith(`${v}/`)))) {
         return `"${value}" must be an absolute path or start with ${PATH_VARS.join(', ')}`;
       }
@@ -52,6 +65,9 @@ export function parsePermission(raw: string): Permission | string {
     case 'tools.call':
       if (!TOOL_NAME.test(value)) return `"${value}" is not a tool name`;
       return { kind, raw, tool: value };
+    case 'emit':
+      if (!EMITTABLE_HOOKS.includes(value)) return `"${value}" is not a hook a plugin may fire (only ${EMITTABLE_HOOKS.join(', ')})`;
+      return { kind, raw, hook: value };
     default:
       return `unknown permission kind "${kind}"`;
   }
@@ -64,11 +80,12 @@ export function describePermission(p: Permission): string {
     case 'wasm': return 'compile and run WebAssembly inside its sandbox';
     case 'exec': return 'run shell commands in the workspace (each one checked by the command guard; dangerous ones need approval, hardline ones never run)';
     case 'net': return p.host === '*' ? 'make HTTP(S) requests to any public host (private and loopback addresses still need their own grant)' : `make HTTP(S) requests to ${p.host}`;
-    case 'fs.read': return `read files under ${p.path}`;
+    case 'fs.read': return p.path === PLUGIN_SKILLS ? 'read the skill folders that enabled plugins ship (contributes.skills)' : `read files under ${p.path}`;
     case 'fs.write': return `create and change files under ${p.path}`;
     case 'env': return `read the environment variable ${p.name}`;
     case 'secret': return `read the secret ${p.name} (stored with \`caduceus secrets set\`)`;
     case 'tools.call': return `call the tool ${p.tool}`;
+    case 'emit': return `fire the ${p.hook} notification, which tells the runner and the plugins that tap it`;
   }
 }
 
@@ -81,15 +98,26 @@ export function meaningOf(raw: string): string {
 export interface PathContext {
   workspace: string;
   pluginData: string;
+  /** For $CADUCEUS_HOME; without it the variable expands to the default home. */
+  caduceusHome?: string;
 }
 
-/** Expands $WORKSPACE, $HOME and $PLUGIN_DATA in an fs grant into an absolute path. */
+/** Expands $WORKSPACE, $HOME, $PLUGIN_DATA and $CADUCEUS_HOME in an fs grant into an absolute path. */
 export function expandGrantPath(path: string, ctx: PathContext): string {
-  const replaced = path
-    .replace(/^\$WORKSPACE/, ctx.workspace)
-    .replace(/^\$HOME/, homedir())
-    .replace(/^\$PLUGIN_DATA/, ctx.pluginData);
-  return resolve(replaced);
+  if (path === PLUGIN_SKILLS) return PLUGIN_SKILLS_MARKER;
+  return resolve(expandPathVars(path, ctx));
+}
+
+/**
+ * Replaces a leading $WORKSPACE, $HOME, $PLUGIN_DATA or $CADUCEUS_HOME; other paths are returned as they
+ * are. Grants use it, and so do the fs syscalls, so a plugin can write `ctx.fs.list('$CADUCEUS_HOME/x')`.
+ */
+export function expandPathVars(path: string, ctx: PathContext): string {
+  const m = /^\$(WORKSPACE|HOME|PLUGIN_DATA|CADUCEUS_HOME)(?=\/|$)/.exec(path);
+  if (!m) return path;
+  const base = m[1] === 'WORKSPACE' ? ctx.workspace : m[1] === 'HOME' ? homedir() : m[1] === 'PLUGIN_DATA' ? ctx.pluginData
+    : ctx.caduceusHome ?? (process.env.CADUCEUS_HOME || resolve(homedir(), '.caduceus'));
+  return base + path.slice(m[0].length);
 }
 
 /**

@@ -19,8 +19,23 @@ export interface PluginRecord {
   grants: string[];
 }
 
+/** Where a tool comes from: a plugin's isolate, or another tool source (core/tool-source.ts). */
+export type ToolOrigin = 'plugin' | 'mcp';
+
+/** What an MCP tool was called on its server, and the hints its server gave (core/mcp/). */
+export interface McpToolInfo {
+  server: string;
+  tool: string;
+  title?: string;
+  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+}
+
 export interface ToolView extends ToolDescriptor {
+  /** The owner: a plugin id, or `mcp:<server>` for a tool of an MCP server (never a valid plugin id). */
   plugin: string;
+  origin: ToolOrigin;
+  /** MCP tools only. */
+  mcp?: McpToolInfo;
   status: ToolStatus;
   reason?: string;
   fix?: string;
@@ -69,7 +84,7 @@ export function buildRegistry(plugins: readonly PluginRecord[], facts: RuntimeFa
   // Plain code-unit order: ids are ASCII by schema, and localeCompare would load ICU (≈7 ms) at start-up.
   for (const p of [...plugins].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     for (const t of p.manifest.contributes.tools) {
-      const view: ToolView = { ...t, plugin: p.id, status: 'available' };
+      const view: ToolView = { ...t, plugin: p.id, origin: 'plugin', status: 'available' };
       Object.assign(view, statusOf(p, t, byId, facts, conflicted.get(t.name)));
       // A disabled plugin's tool never shadows an enabled one of the same name.
       const existing = tools.get(t.name);

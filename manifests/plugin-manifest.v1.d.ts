@@ -61,6 +61,12 @@ export interface PluginManifest {
     commands?: {
       name: string;
       description: string;
+      subcommands?: {
+        name: string;
+        description: string;
+        usage?: string;
+      }[];
+      timeoutMs?: number;
     }[];
     skills?: string[];
     hooks?: {

@@ -15,6 +15,7 @@ import { CaduceusError } from '../core/errors.js';
 import { parseManifestText } from '../core/manifest/load.js';
 import { MANIFEST_FILE, type Manifest } from '../core/manifest/schema.js';
 import { integrityOf } from '../core/integrity.js';
+import { checkCommandNames } from '../core/commands.js';
 import { CADUCEUS_VERSION } from '../core/version.js';
 
 const SANDBOX_ALTERNATIVE: Record<string, string> = {
@@ -66,6 +67,8 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   contributes.tools = described.tools;
   if (described.providers.length) contributes.providers = described.providers;
   else delete contributes.providers;
+  if (described.commands.length) contributes.commands = described.commands;
+  else delete contributes.commands;
   manifestObj.sdk = CADUCEUS_VERSION;
   const handHooks = ((contributes.hooks ?? []) as { name: string }[]).filter((h) => !described.hooks.some((d) => d.name === h.name));
   const hooks = [...handHooks, ...described.hooks];
@@ -74,6 +77,7 @@ export async function buildPlugin(dir: string, opts: BuildOptions = {}): Promise
   manifestObj.contributes = contributes;
   const nextText = `${JSON.stringify(manifestObj, null, 2)}\n`;
   const manifest = parseManifestText(nextText, manifestFile);
+  checkCommandNames(manifest);
   const manifestChanged = nextText !== sourceText;
   if (opts.check) {
     if (manifestChanged) {
@@ -127,14 +131,14 @@ async function bundle(dir: string, id: string, entry: string, outfile: string, m
 }
 
 /** Evaluates the bundle in a throwaway context to read its definitions; no plugin handler runs. */
-function describeBundle(id: string, code: string): { tools: Record<string, unknown>[]; providers: Record<string, unknown>[]; hooks: { name: string; stage: string }[] } {
+function describeBundle(id: string, code: string): { tools: Record<string, unknown>[]; providers: Record<string, unknown>[]; commands: Record<string, unknown>[]; hooks: { name: string; stage: string }[] } {
   const sandbox: Record<string, unknown> = {};
   try {
     runInNewContext(`${code}\n;globalThis.__out = __caduceusPlugin;`, sandbox, { timeout: 5000, filename: `${id}.bundle.js` });
   } catch (err) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' bundle throws while loading: ${(err as Error).message}`, { plugin: id });
   }
-  const mod = sandbox.__out as { default?: { tools?: { name?: string; describe?: () => Record<string, unknown> }[]; providers?: { name?: string; describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
+  const mod = sandbox.__out as { default?: { tools?: { name?: string; describe?: () => Record<string, unknown> }[]; providers?: { name?: string; describe?: () => Record<string, unknown> }[]; commands?: { name?: string; describe?: () => Record<string, unknown> }[]; hooks?: Record<string, { stage?: string; scope?: string }> } } | undefined;
   const def = mod?.default;
   if (!def || !Array.isArray(def.tools)) {
     throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' does not \`export default definePlugin(...)\` from its entry.`, { plugin: id });
@@ -157,5 +161,9 @@ function describeBundle(id: string, code: string): { tools: Record<string, unkno
     if (typeof p?.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a provider not made with defineProvider().`, { plugin: id });
     return JSON.parse(JSON.stringify(p.describe())) as Record<string, unknown>;
   });
-  return { tools, providers, hooks };
+  const commands = (def.commands ?? []).map((c) => {
+    if (typeof c?.describe !== 'function') throw new CaduceusError('CAD_ERR_BUILD_BUNDLE', `Plugin '${id}' has a command not made with defineCommand().`, { plugin: id });
+    return JSON.parse(JSON.stringify(c.describe())) as Record<string, unknown>;
+  });
+  return { tools, providers, commands, hooks };
 }

@@ -4,7 +4,7 @@
  * tool descriptors from these definitions, so the two never drift.
  */
 import { z } from 'zod';
-import type { ChatRequest, ChatStream, HookName, ToolCallContext, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
+import type { ChatRequest, ChatStream, CommandIO, HookName, ToolCallContext, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
 
 export type * from './types.js';
 /**
@@ -19,6 +19,7 @@ export type * from './types.js';
 export { z };
 
 export { STAGE, HOST_ERROR_CODES, type StageName, type HostErrorCode } from './constants.js';
+export { SseDecoder, parseRetryAfter, type SseEvent } from './sse.js';
 import type { StageName } from './constants.js';
 
 /**
@@ -149,6 +150,8 @@ export interface PluginOptions {
   providers?: ProviderDefinition[];
   /** Hooks tapped declaratively; the build declares them in the manifest with their stage. */
   hooks?: HookRegistrations;
+  /** CLI commands (`caduceus <name> ...`); the build lists them (without `run`) in the manifest. */
+  commands?: CommandDefinition[];
   /** Runs once when the plugin's isolate starts. */
   setup?: (ctx: PluginContext) => void;
 }
@@ -166,6 +169,7 @@ export interface PluginDefinition {
   readonly __caduceus: 1;
   readonly tools: ToolDefinition[];
   readonly providers: ProviderDefinition[];
+  readonly commands: CommandDefinition[];
   readonly hooks: HookRegistrations;
   readonly setup: ((ctx: PluginContext) => void) | undefined;
 }
@@ -182,7 +186,7 @@ export interface PluginDefinition {
  * ```
  */
 export function definePlugin(opts: PluginOptions): PluginDefinition {
-  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], commands: opts.commands ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
 }
 
 /**
@@ -266,4 +270,80 @@ export class ProviderError extends Error {
     this.code = `provider:${kind}`;
     this.details = { kind, ...extra };
   }
+}
+
+/**
+ * Everything `defineCommand` takes. `name` becomes `caduceus <name>`; it must not be a built-in command
+ * (`plugins`, `tools`, `run`, …: the build refuses those with CAD_ERR_COMMAND_RESERVED). `subcommands` are
+ * listed in `caduceus <name> --help` without starting the plugin; `run` parses `argv` itself. `timeoutMs`
+ * is the wall-clock limit of one run (default 60 000 ms); `0` means none, for commands that watch until
+ * Ctrl-C.
+ *
+ * @example
+ * ```ts
+ * const opts: CommandOptions = {
+ *   name: 'notes',
+ *   description: 'Manage notes',
+ *   subcommands: [{ name: 'list', description: 'List note titles', usage: 'notes list [--json]' }],
+ *   run: async (argv, ctx, io) => { io.print((await ctx.kv.list('note:')).join('\n')); },
+ * };
+ * ```
+ */
+export interface CommandOptions {
+  /** Lowercase letters, digits and dashes, starting with a letter; at most 64 characters. */
+  name: string;
+  description: string;
+  subcommands?: { name: string; description: string; usage?: string }[];
+  /** Wall-clock limit of one run in ms; 0 = no limit (each entry into the isolate still has a CPU slice). */
+  timeoutMs?: number;
+  /** Gets the arguments after the command name (without `--json`); returns the exit code (nothing = 0). */
+  run: (argv: string[], ctx: PluginContext, io: CommandIO) => number | void | Promise<number | void>;
+}
+
+/**
+ * What `defineCommand` returns; pass it to `definePlugin({ commands })`.
+ *
+ * @example
+ * ```ts
+ * export default definePlugin({ commands: [notesCommand] });
+ * ```
+ */
+export interface CommandDefinition {
+  readonly name: string;
+  readonly run: CommandOptions['run'];
+  /** The declaration the build writes into the manifest's contributes.commands. */
+  describe(): Record<string, unknown>;
+}
+
+/**
+ * Defines a CLI command the plugin serves: `caduceus <name> ...args` starts the plugin and calls `run`
+ * in its sandbox with the arguments, the plugin's `ctx` and an `io` whose `print`/`error` reach the
+ * terminal at once. The process exits with the number `run` returns (0 when it returns nothing; a throw
+ * exits 1 with CAD_ERR_COMMAND_FAILED). Ctrl-C stops the run (exit 130). Each run writes a `command.run`
+ * audit row.
+ *
+ * @example
+ * ```ts
+ * export const notes = defineCommand({
+ *   name: 'notes',
+ *   description: 'List or count the notes this plugin keeps',
+ *   subcommands: [{ name: 'list', description: 'List note titles' }, { name: 'count', description: 'How many notes there are' }],
+ *   run: async ([sub], ctx, io) => {
+ *     const keys = await ctx.kv.list('note:');
+ *     if (sub === 'count') io.print(String(keys.length));
+ *     else if (sub === 'list') for (const k of keys) io.print(k.slice(5));
+ *     else { io.error('usage: caduceus notes list|count'); return 2; }
+ *     return 0;
+ *   },
+ * });
+ * export default definePlugin({ commands: [notes] });
+ * ```
+ */
+export function defineCommand(opts: CommandOptions): CommandDefinition {
+  const { run, ...rest } = opts;
+  return {
+    name: opts.name,
+    run,
+    describe: () => ({ name: rest.name, description: rest.description, subcommands: rest.subcommands ?? [], timeoutMs: rest.timeoutMs ?? 60_000 }),
+  };
 }

@@ -5,11 +5,12 @@
  * building chain and keeps nothing, which keeps zod (≈3 MB of heap per isolate) out of every plugin.
  * Calling `.parse()` on it throws with a message that says what to do instead.
  */
-import type { PluginDefinition, PluginOptions, ProviderDefinition, ProviderOptions, ToolDefinition, ToolOptions } from './index.js';
+import type { CommandDefinition, CommandOptions, PluginDefinition, PluginOptions, ProviderDefinition, ProviderOptions, ToolDefinition, ToolOptions } from './index.js';
 import type { ProviderErrorKind } from './types.js';
 import type { z as Z } from 'zod';
 
 export { STAGE, HOST_ERROR_CODES } from './constants.js';
+export { SseDecoder, parseRetryAfter } from './sse.js';
 
 const PARSE_METHODS = new Set(['parse', 'safeParse', 'parseAsync', 'safeParseAsync', 'decode', 'encode']);
 
@@ -47,7 +48,7 @@ export function defineTool<I extends Z.ZodType, O extends Z.ZodType = Z.ZodUnkno
 }
 
 export function definePlugin(opts: PluginOptions): PluginDefinition {
-  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
+  return { __caduceus: 1, tools: opts.tools ?? [], providers: opts.providers ?? [], commands: opts.commands ?? [], hooks: opts.hooks ?? {}, setup: opts.setup };
 }
 
 export function defineProvider(opts: ProviderOptions): ProviderDefinition {
@@ -70,4 +71,14 @@ export class ProviderError extends Error {
     this.code = `provider:${kind}`;
     this.details = { kind, ...extra };
   }
+}
+
+export function defineCommand(opts: CommandOptions): CommandDefinition {
+  return {
+    name: opts.name,
+    run: opts.run,
+    describe: () => {
+      throw new Error('describe() runs only in the build');
+    },
+  };
 }

@@ -18,6 +18,8 @@ import type { ToolCallResult } from '../core/pipeline.js';
 import type { AuditRow } from '../core/audit.js';
 import type { SyscallFakes, FakeFetchReply } from '../core/syscalls/fakes.js';
 import { buildPlugin } from './build.js';
+import { withinCeiling } from '../core/permissions.js';
+import type { ChatEvent, ChatRequest } from './types.js';
 
 export type { SyscallFakes, FakeFetchReply, ToolCallResult, AuditRow };
 
@@ -68,6 +70,12 @@ export interface LoadedPlugin {
   call(tool: string, args?: unknown, opts?: { caller?: string; session?: string }): Promise<ToolCallResult>;
   /** Calls a tool and returns its result, or throws the coded error (with `code`). */
   run<T = unknown>(tool: string, args?: unknown): Promise<T>;
+  /**
+   * Calls one of the plugin's LLM providers (defineProvider) and collects what it streamed. Resolves with
+   * the events and, when the call failed, the coded error (`CAD_ERR_PROVIDER_<KIND>`, with `details.kind`
+   * and `details.retryAfterMs`); it never retries. Abort `signal` to test cancellation.
+   */
+  chat(provider: string, request: ChatRequest, opts?: { signal?: AbortSignal; onEvent?: (e: ChatEvent) => void }): Promise<{ events: ChatEvent[]; error?: { code: string; message: string; details?: Record<string, unknown> } }>;
   /** Syscalls the plugin was refused, oldest first: `{ syscall, permission?, code }`. */
   denied(): { syscall: string; permission: string | undefined; code: string | undefined }[];
   /** Every audit row of the test kernel, oldest first. */
@@ -115,7 +123,7 @@ export async function loadPlugin(dir: string, opts: LoadOptions = {}): Promise<L
     const id = installed.id;
     if (opts.config) writeFileSync(join(home, 'config.json'), JSON.stringify({ plugins: { [id]: opts.config } }));
     const requested = k.plugin(id).manifest.permissions;
-    const unknown = (opts.grants ?? []).filter((g) => !requested.includes(g));
+    const unknown = (opts.grants ?? []).filter((g) => !withinCeiling(requested, g));
     if (unknown.length) {
       throw new Error(`loadPlugin: plugin '${id}' does not request ${unknown.map((g) => `'${g}'`).join(', ')}; it requests ${requested.length ? requested.map((g) => `'${g}'`).join(', ') : 'no permissions'}. Add it to the manifest's permissions, or grant only what is requested.`);
     }
@@ -129,6 +137,22 @@ export async function loadPlugin(dir: string, opts: LoadOptions = {}): Promise<L
         const r = await k.callTool(tool, args, { caller: 'operator' });
         if (r.ok) return r.result as T;
         throw Object.assign(new Error(r.error.message), { code: r.error.code, plugin: r.error.plugin });
+      },
+      async chat(provider, request, o = {}) {
+        const events: ChatEvent[] = [];
+        try {
+          await k.chatModel(provider, request, {
+            onEvent: (e) => {
+              events.push(e);
+              o.onEvent?.(e);
+            },
+            ...(o.signal ? { signal: o.signal } : {}),
+          });
+          return { events };
+        } catch (err) {
+          const e = err as { code?: string; message: string; details?: Record<string, unknown> };
+          return { events, error: { code: e.code ?? 'CAD_ERR_PROVIDER_FAILED', message: e.message, ...(e.details ? { details: e.details } : {}) } };
+        }
       },
       denied: () => k.tailAudit(100_000, { plugin: id, kind: 'syscall.denied' }).map((row) => ({
         syscall: String(row.detail?.syscall ?? ''),

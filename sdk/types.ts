@@ -55,6 +55,67 @@ export interface ExecResult {
 }
 
 /**
+ * Options for `ctx.processes.start`. Unlike `ctx.exec`, a background process has no time limit unless
+ * you set one; it lives until it exits, you kill it, or the `caduceus` process that started it ends.
+ *
+ * @example
+ * ```ts
+ * const p = await ctx.processes.start('npm run dev', { cwd: 'web', timeoutMs: 30 * 60_000 });
+ * ```
+ */
+export interface ProcessStartOptions {
+  /** Working directory relative to the workspace; must stay inside it. */
+  cwd?: string;
+  /** Kill the whole process group after this long (at most 24 h); none by default. */
+  timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+}
+
+/**
+ * A background process as `ctx.processes` reports it. `status` is `running`, `exited` (on its own),
+ * `killed` (by `kill`, or because its plugin or the kernel stopped) or `timed_out`.
+ *
+ * @example
+ * ```ts
+ * const all: ProcessInfo[] = await ctx.processes.list();
+ * const busy = all.filter((p) => p.status === 'running').map((p) => `${p.id}: ${p.command}`);
+ * ```
+ */
+export interface ProcessInfo {
+  /** `p1`, `p2`, …: unique within one `caduceus` process. */
+  id: string;
+  command: string;
+  /** Absolute working directory. */
+  cwd: string;
+  pid: number | null;
+  status: 'running' | 'exited' | 'killed' | 'timed_out';
+  exitCode: number | null;
+  signal: string | null;
+  /** Unix milliseconds. */
+  startedAt: number;
+  /** So far, or until it ended. */
+  durationMs: number;
+}
+
+/**
+ * What `ctx.processes.poll` resolves to: the status plus the output that arrived since the previous poll.
+ * The host keeps at most 256 Ki characters of unread output per stream; `droppedChars` counts what it
+ * had to drop (the oldest unread output) because nobody polled in time.
+ *
+ * @example
+ * ```ts
+ * const { status, stdout, droppedChars } = await ctx.processes.poll('p1', { waitMs: 5_000 });
+ * if (droppedChars > 0) ctx.log.warn(`lost ${droppedChars} characters of output`);
+ * ```
+ */
+export interface ProcessOutput extends ProcessInfo {
+  stdout: string;
+  stderr: string;
+  droppedChars: number;
+}
+
+/**
  * One match of `ctx.safety.scanText`: the rule (e.g. `injection.override`, `hidden.css`, `unicode.tags`),
  * its severity, where it starts in the text (UTF-16 index) and an excerpt of at most 80 characters with
  * invisible characters spelled out as `\u{XXXX}`.
@@ -366,6 +427,77 @@ export interface PluginContext {
     write(path: string, content: string): Promise<{ bytes: number }>;
     list(path: string): Promise<{ name: string; type: 'file' | 'dir' | 'other' }[]>;
     stat(path: string): Promise<{ type: 'file' | 'dir' | 'other'; size: number; mtimeMs: number } | null>;
+    /**
+     * Deletes one file (or a symlink itself, never its target) under a granted write root (permission
+     * `fs.write:<dir>`). Folders are refused. Resolves `{ removed: false }` when nothing was there.
+     *
+     * @example
+     * ```ts
+     * const { removed } = await ctx.fs.remove('build/report.txt');
+     * ```
+     */
+    remove(path: string): Promise<{ removed: boolean }>;
+    /**
+     * The absolute real path `path` resolves to inside a granted root (symlinks followed; for a path that
+     * does not exist yet, its folder's real path plus the name). The same file gives the same answer from
+     * any workspace, so it suits keys of per-file state.
+     *
+     * @example
+     * ```ts
+     * const abs = await ctx.fs.realpath('src/index.ts'); // e.g. '/home/ada/project/src/index.ts'
+     * ```
+     */
+    realpath(path: string): Promise<string>;
+    /**
+     * Deletes an empty folder under a granted write root (never the root itself). Resolves
+     * `{ removed: false }` when nothing was there; a folder that is not empty fails with CAD_ERR_FS_FAILED.
+     *
+     * @example
+     * ```ts
+     * await ctx.fs.remove('out/cache/a.json');
+     * await ctx.fs.removeDir('out/cache');
+     * ```
+     */
+    removeDir(path: string): Promise<{ removed: boolean }>;
+    /**
+     * Watches a folder under a granted read root (it may not exist yet: it is watched once it appears).
+     * `listener` receives debounced batches of changes as long as the isolate runs; `close()` stops it.
+     * Symlinks inside are never followed. See {@link WatchBatch} and {@link WatchOptions}.
+     *
+     * @example
+     * ```ts
+     * const watch = await ctx.fs.watch('$WORKSPACE/notes', (batch) => {
+     *   if (batch.overflow) rescanEverything();
+     *   for (const e of batch.events) ctx.log.info(e.type, e.path);
+     * }, { debounceMs: 50 });
+     * ```
+     */
+    watch(path: string, listener: (batch: WatchBatch) => void | Promise<void>, options?: WatchOptions): Promise<{ id: number; path: string; mode: 'native' | 'polling' | 'waiting'; close(): Promise<{ closed: boolean }> }>;
+    /**
+     * Plugin commands only: copies a file, folder or `.tgz` that the operator named on the command line
+     * (the exact argument) into a private staging folder under `$PLUGIN_DATA` (needs a grant on it) and
+     * describes it. The staging folder is deleted when the command run ends. See {@link StagedSource}.
+     *
+     * @example
+     * ```ts
+     * run: async ([source], ctx, io) => {
+     *   const staged = await ctx.fs.stage(source);
+     *   if (staged.skipped.length) { io.error(`refusing links: ${staged.skipped.map((s) => s.path).join(', ')}`); return 1; }
+     *   for (const f of staged.files) io.print(`${f.path} ${f.size} ${f.binary ? 'binary' : 'text'}`);
+     * }
+     * ```
+     */
+    stage(path: string): Promise<StagedSource>;
+    /**
+     * The skill folders enabled plugins ship (`contributes.skills`), with the plugin that ships each
+     * (permission `fs.read:$PLUGIN_SKILLS`, which also lets the plugin read them).
+     *
+     * @example
+     * ```ts
+     * for (const { plugin, path } of await ctx.fs.skillDirs()) ctx.log.info(plugin, await ctx.fs.list(path));
+     * ```
+     */
+    skillDirs(): Promise<{ plugin: string; path: string }[]>;
   };
   /** Environment variables (permission `env:<NAME>`). */
   readonly env: { get(name: string): Promise<string | null> };
@@ -376,6 +508,26 @@ export interface PluginContext {
    * granted as `env:<NAME>`; output is capped and a timeout kills the whole process group.
    */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Background commands (permission `exec`): `start` passes the same guard and approval as `exec` and
+   * resolves at once with an id; `poll` returns the output since the previous poll (waiting up to
+   * `waitMs`, at most 60 s, for something new); `kill` ends the whole process group. A plugin sees only its
+   * own processes. They end when the `caduceus` process that started them ends (a `tools call` ends them
+   * on exit; a chat keeps them across turns) and when the plugin is disabled.
+   *
+   * @example
+   * ```ts
+   * const { id } = await ctx.processes.start('python -m http.server 8000');
+   * const first = await ctx.processes.poll(id, { waitMs: 2_000 });
+   * await ctx.processes.kill(id);
+   * ```
+   */
+  readonly processes: {
+    start(command: string, opts?: ProcessStartOptions): Promise<ProcessInfo>;
+    list(): Promise<ProcessInfo[]>;
+    poll(id: string, opts?: { waitMs?: number }): Promise<ProcessOutput>;
+    kill(id: string): Promise<ProcessInfo>;
+  };
   /**
    * Secrets the operator stored with `caduceus secrets set <NAME>` (permission `secret:<NAME>`); null when
    * not set. Each read is audited by name, never by value.
@@ -393,6 +545,27 @@ export interface PluginContext {
    */
   readonly safety: { scanText(text: string): Promise<TextScanResult> };
   readonly clock: { now(): number };
+  /**
+   * What the host has, without revealing values: whether programs are on PATH, environment variables are
+   * set (not their values) and tools are available, plus the platform. No permission needed.
+   *
+   * @example
+   * ```ts
+   * const p = await ctx.probe({ bins: ['git'], env: ['GITHUB_TOKEN'], tools: ['web_fetch'] });
+   * if (!p.bins.git) return { error: 'git is not installed' };
+   * ```
+   */
+  probe(request: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * Fires a notification hook the plugin may fire (permission `emit:<hook>`; today only `skillsChanged`),
+   * so the runner and plugins that tap it hear about it. Resolves once it is fired, not when handled.
+   *
+   * @example
+   * ```ts
+   * await ctx.emit('skillsChanged', { added: ['pdf-forms'], changed: [], removed: [] });
+   * ```
+   */
+  emit(hook: 'skillsChanged', payload: { added: string[]; changed: string[]; removed: string[] }): Promise<null>;
   /** Taps for hooks declared in the manifest's contributes.hooks. */
   readonly hooks: { [K in HookName]: { tap(fn: PluginHookHandlers[K]): void } };
 }
@@ -570,4 +743,109 @@ export interface ToolCallContext {
   /** `model`, `operator`, `mcp-client`, `api-client` or `plugin:<id>`. */
   caller: string;
   sessionId: string | null;
+}
+
+/**
+ * The third argument of a plugin command's `run` (see `defineCommand`): `print` writes one line to the
+ * operator's stdout and `error` one line to stderr, each at once (they are synchronous calls to the host,
+ * so a watcher's output appears as it happens); `json` is true when the operator passed `--json`, which
+ * the host removes from `argv`.
+ *
+ * @example
+ * ```ts
+ * run: (argv, ctx, io: CommandIO) => {
+ *   const rows = [{ name: 'a', size: 1 }];
+ *   if (io.json) io.print(JSON.stringify(rows));
+ *   else for (const r of rows) io.print(`${r.name}\t${r.size}`);
+ *   return 0;
+ * }
+ * ```
+ */
+export interface CommandIO {
+  print(text: string): void;
+  error(text: string): void;
+  json: boolean;
+}
+
+/**
+ * Options for `ctx.fs.watch`: the quiet period before a batch is delivered (10–5000 ms, default 100; a
+ * steady stream of changes still delivers every 10 periods), how deep to watch (0–16, default 8) and
+ * names never reported or descended into (default `.git` and `node_modules`).
+ *
+ * @example
+ * ```ts
+ * const opts: WatchOptions = { debounceMs: 50, depth: 3, ignore: ['.git', 'dist'] };
+ * ```
+ */
+export interface WatchOptions {
+  debounceMs?: number;
+  depth?: number;
+  ignore?: string[];
+}
+
+/**
+ * One delivery of `ctx.fs.watch`: the changes since the last batch, one per path (an add then a delete
+ * in one batch cancel out), with absolute paths under the path you watched. `overflow` means changes may
+ * have been missed (too many at once, the folder appeared or vanished, a fallback to polling): rescan.
+ * `mode` is `native`, `polling` (the system ran out of native watches) or `waiting` (the folder is gone).
+ *
+ * @example
+ * ```ts
+ * const onBatch = (b: WatchBatch) => b.events.filter((e) => e.type === 'change').map((e) => e.path);
+ * ```
+ */
+export interface WatchBatch {
+  events: { type: 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir'; path: string }[];
+  overflow: boolean;
+  mode: 'native' | 'polling' | 'waiting';
+}
+
+/**
+ * What `ctx.fs.stage` resolves to: where the copy is, what was copied (size, sha256, whether binary) and
+ * what was not (links, devices, tarball entries pointing outside), and one hash of the whole content.
+ *
+ * @example
+ * ```ts
+ * const s: StagedSource = await ctx.fs.stage('./my-skill.tgz');
+ * const text = await ctx.fs.read(`${s.root}/SKILL.md`);
+ * ```
+ */
+export interface StagedSource {
+  root: string;
+  source: string;
+  kind: 'folder' | 'tarball' | 'file';
+  files: { path: string; size: number; sha256: string; binary: boolean }[];
+  skipped: { path: string; type: 'symlink' | 'hardlink' | 'other' | 'unsafe'; target?: string }[];
+  contentHash: string;
+}
+
+/**
+ * What `ctx.probe` asks about: at most 64 names of each kind.
+ *
+ * @example
+ * ```ts
+ * const req: ProbeRequest = { bins: ['ffmpeg'], env: ['OPENAI_API_KEY'] };
+ * ```
+ */
+export interface ProbeRequest {
+  bins?: string[];
+  env?: string[];
+  tools?: string[];
+}
+
+/**
+ * What `ctx.probe` answers: the host platform (`linux`, `darwin`, `win32`, …) and architecture, and a yes
+ * or no for each name asked about.
+ *
+ * @example
+ * ```ts
+ * const r: ProbeResult = { platform: 'linux', arch: 'x64', bins: { git: true }, env: { GITHUB_TOKEN: false }, tools: {} };
+ * ```
+ */
+export interface ProbeResult {
+  platform: string;
+  arch: string;
+  bins: Record<string, boolean>;
+  env: Record<string, boolean>;
+  tools: Record<string, boolean>;
 }

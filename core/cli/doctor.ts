@@ -7,6 +7,7 @@ import { CaduceusError } from '../errors.js';
 import { verifyPlugin } from '../lifecycle/load.js';
 import { c, printJson, statusColour, EXIT } from './output.js';
 import { withKernel } from './open.js';
+import { commandTable } from '../commands.js';
 
 interface Finding { plugin: string; ok: boolean; code?: string; problem?: string; fix?: string }
 
@@ -27,6 +28,13 @@ export async function doctor(opts: { json?: boolean }): Promise<number> {
     }
     for (const conflict of k.conflicts()) {
       findings.push({ plugin: conflict.plugins.join(','), ok: false, code: 'CAD_ERR_REGISTRY_DUPLICATE', problem: `tool '${conflict.name}' is contributed by ${conflict.plugins.join(' and ')}`, fix: `caduceus plugins disable ${conflict.plugins[1]}` });
+    }
+    for (const conflict of commandTable(k.plugins()).conflicts) {
+      findings.push({ plugin: conflict.plugins.join(','), ok: false, code: 'CAD_ERR_REGISTRY_DUPLICATE', problem: `command '${conflict.name}' is contributed by ${conflict.plugins.join(' and ')}, so neither serves it`, fix: `caduceus plugins disable ${conflict.plugins[1]}` });
+    }
+    // Other tool sources (MCP servers): invalid entries and servers that are down. Notes are not failures.
+    for (const p of k.toolSources.problems()) {
+      if (!p.note) findings.push({ plugin: p.subject, ok: false, code: p.code, problem: p.message, fix: p.code === 'CAD_ERR_MCP_CONFIG' ? 'fix the named field under mcpServers in $CADUCEUS_HOME/config.json' : fixFor(p.code, p.subject) });
     }
     const tools = k.listTools().map((t) => ({ name: t.name, plugin: t.plugin, status: t.status, reason: t.reason, fix: t.fix }));
     const healthy = findings.every((f) => f.ok) && tools.every((t) => t.status === 'available' || t.status === 'disabled');

@@ -5,6 +5,7 @@
 import type { Command as CommandType } from 'commander';
 import { CADUCEUS_VERSION } from '../version.js';
 import { EXIT, printError } from './output.js';
+import { BUILTIN_COMMANDS } from '../commands.js';
 
 /**
  * The listings agents and scripts run most often skip the argument parser: commander pulls in
@@ -43,6 +44,12 @@ function run<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<nu
 
 export async function main(argv: string[]): Promise<void> {
   if (await fastPath(argv.slice(2))) return;
+  // `caduceus <name> ...` for a name no built-in has: a command an installed plugin contributes, if any
+  // (core/commands.ts). Names nobody contributes fall through to commander's unknown-command error.
+  const first = argv[2];
+  if (first !== undefined && !first.startsWith('-') && !BUILTIN_COMMANDS.has(first)) {
+    if (await (await import('./plugin-command.js')).dispatch(argv.slice(2))) return;
+  }
   const { Command, CommanderError } = await import('commander');
   const program: CommandType = new Command('caduceus')
     .description('A plugin-host microkernel for AI agents: sandboxed plugins, typed hooks, audited tool calls.')
@@ -81,6 +88,59 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the result envelope as JSON')
     .option('--session <id>', 'run the call as part of this agent session (tools with per-session state use it)')
     .action(run(async () => (await import('./tools.js')).call));
+
+  const mcp = program.command('mcp').description('external MCP servers as tools (mcpServers in config.json), and serving Caduceus tools over MCP');
+  mcp.command('list').description('configured MCP servers and their cached tool lists (connects nothing)').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).list));
+  mcp.command('add <name> [command...]').description('add a server: `mcp add <name> -- <command> [args…]` (stdio) or `mcp add <name> --url <url>` (Streamable HTTP); connects once to list its tools')
+    .option('--url <url>', 'a Streamable HTTP endpoint instead of a command')
+    .option('-e, --env <KEY=VALUE...>', 'environment for a stdio server (VALUE may be ${secret:NAME} or ${env:NAME}); nothing else of yours is passed on')
+    .option('-H, --header <"Name: value"...>', 'HTTP headers for a url server (values may use ${secret:NAME})')
+    .option('--cwd <dir>', 'working directory of a stdio server')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 60000)')
+    .option('--include <tool...>', 'serve only these tools (names or * globs); wins over --exclude')
+    .option('--exclude <tool...>', 'do not serve these tools')
+    .option('--disabled', 'add it disabled')
+    .option('--force', 'replace a server of the same name')
+    .option('--no-connect', 'do not connect now (its tools are listed on first use or by `mcp test`)')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).add));
+  mcp.command('remove <name>').description('remove a server and its cached tools').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).remove));
+  mcp.command('enable <name>').description('enable a server').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).enable));
+  mcp.command('disable <name>').description('disable a server: its tools list as disabled and it is never started').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).disable));
+  mcp.command('test <name>').description('connect to a server, list its tools (refreshing the cache) and disconnect; exit 1 if it fails')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).test));
+  mcp.command('import <file>').description('import mcpServers from a claude_desktop_config.json (or any file with an mcpServers object)')
+    .option('--force', 'replace servers that already exist').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./mcp.js')).importConfig));
+  mcp.command('serve').description('serve Caduceus tools to MCP clients over stdio, or Streamable HTTP on 127.0.0.1 with a bearer token')
+    .option('--http <port>', 'Streamable HTTP on 127.0.0.1:<port>/mcp (0 = any free port); the token comes from CADUCEUS_MCP_TOKEN, mcpServe.token, or is generated and printed')
+    .action(run(async () => (await import('./mcp.js')).serve));
+
+  program.command('run <prompt>').description('one agent turn: the model answers, calling sandboxed tools as it needs; exit 0 when it answered')
+    .option('-m, --model <provider/model>', 'the model, e.g. openai/gpt-4o-mini (default: "model" in config.json, CADUCEUS_MODEL, or the first configured provider)')
+    .option('--max-iterations <n>', 'model calls allowed in the turn (default 20)')
+    .option('--resume <session>', 'continue a saved session')
+    .option('--json', 'print one JSON object with the answer, session id and usage')
+    .action(run(async () => (await import('./run.js')).run));
+  program.command('chat').description('interactive agent session: streamed answers, tool progress, slash commands, Ctrl-C cancels a turn')
+    .option('-m, --model <provider/model>', 'the model (see `caduceus run --help`)')
+    .option('--resume <session>', 'continue a saved session (`caduceus sessions list`)')
+    .option('--max-iterations <n>', 'model calls allowed per turn (default 20)')
+    .action(run(async () => (await import('./chat.js')).chat));
+  const sessions = program.command('sessions').description('saved agent sessions: every turn, tool call and token count');
+  sessions.command('list').description('list sessions, newest first').option('--json', 'machine-readable output').option('-n, --limit <n>', 'how many', '50')
+    .action(run(async () => (await import('./sessions.js')).list));
+  sessions.command('show <id>').description('show a session\'s conversation').option('--json', 'everything, machine-readable').option('--call <callId>', 'print the full result of one tool call')
+    .action(run(async () => (await import('./sessions.js')).show));
+  sessions.command('export [ids...]').description('export sessions as ShareGPT-style JSONL trajectories, secrets redacted').option('--all', 'every session').option('-o, --out <file>', 'write to a file (mode 600) instead of stdout')
+    .action(run(async () => (await import('./sessions.js')).exportSessions));
+  program.command('providers').description('LLM providers of enabled plugins, and whether each is configured').option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./sessions.js')).providers));
 
   program.command('types').description('write a .d.ts that types ctx.tools.call for the tools of installed plugins (reads manifests only)')
     .option('-o, --out <file>', 'the .d.ts to write', 'caduceus-tools.d.ts')
@@ -143,6 +203,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('-y, --yes', 'grant the permissions the plugin requests (now and when a rebuild asks for more)')
     .option('--json', 'one JSON line per event and result')
     .action(run(async () => (await import('./author.js')).dev));
+
+  const rest = argv.slice(2);
+  if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h' || (rest[0] === 'help' && rest.length === 1)) {
+    const listed = await (await import('./plugin-command.js')).helpText();
+    if (listed) program.addHelpText('after', listed);
+  }
 
   try {
     await program.parseAsync(argv);

@@ -6,6 +6,8 @@ import { withKernel } from './open.js';
 export async function list(opts: { json?: boolean; forModel?: boolean }): Promise<number> {
   return withKernel(async (k) => {
     const tools = opts.forModel ? await k.resolveToolsForModel() : k.listTools();
+    // What other tool sources cannot serve (an invalid mcpServers entry, a server never listed) goes to stderr.
+    for (const p of k.toolSources.problems()) process.stderr.write(`${p.note ? c.dim('note') : c.yellow('warning')} ${p.note ? p.message : `${p.code}: ${p.message}`}\n`);
     if (opts.json) { printJson(tools); return EXIT.OK; }
     if (tools.length === 0) {
       console.log(opts.forModel ? 'No tool is available to models.' : 'No tools. Install and enable a plugin: `caduceus plugins install <source>`.');

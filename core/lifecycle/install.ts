@@ -15,6 +15,7 @@ import { MANIFEST_FILE, type Manifest } from '../manifest/schema.js';
 import { fileIntegrity } from '../integrity.js';
 import type { Kernel } from '../kernel.js';
 import { withinCeiling } from '../permissions.js';
+import { checkCommandNames } from '../commands.js';
 
 export interface InstallResult {
   id: string;
@@ -48,6 +49,7 @@ export async function installPlugin(k: Kernel, source: string, progress: Progres
     progress('verifying manifest');
     const m = readManifest(root);
     checkEngine(m, k.version);
+    checkCommandNames(m);
     const main = resolveMain(root, m);
     const existing = k.store.getPlugin(m.id);
     if (existing?.bundled === 1) {

@@ -11,6 +11,9 @@ import { manifestSchema, type Manifest } from '../manifest/schema.js';
 import { checkEngine, checkIntegrity, orderByDependencies, resolveMain, type DependencyNode } from '../manifest/load.js';
 import { effectiveGrants, type Permission } from '../permissions.js';
 import { createSyscalls } from '../syscalls/index.js';
+import { verifyCommands } from '../commands.js';
+import { extendedDepsOf } from '../syscalls/extended.js';
+import { ProcessTable } from '../syscalls/processes.js';
 import { Supervisor } from '../sandbox/supervisor.js';
 import { compileSchema, describeErrors } from '../validate.js';
 import type { Kernel } from '../kernel.js';
@@ -91,6 +94,9 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
       execPolicy: () => execPolicyOf(k),
       blockedDomains: () => blockedDomains(k.settings()),
       approve: (req) => k.approve(req),
+      extended: extendedDepsOf(k),
+      providerCalls: k.providerCalls,
+      processes: () => (k.processTable ??= new ProcessTable()),
       callTool: async (name, args, caller) => {
         const r = await k.callTool(name, args, { caller });
         if (r.ok) return r.result;
@@ -108,7 +114,7 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
         checkIntegrity(m, mainFile, row.integrity);
         return { source: readFileSync(mainFile, 'utf8'), file: mainFile };
       },
-      verifyBoot: (info) => verifyBoot(id, m.contributes.tools.map((t) => t.name), m.contributes.hooks.map((h) => h.name), info),
+      verifyBoot: (info) => { verifyBoot(id, m.contributes.tools.map((t) => t.name), m.contributes.hooks.map((h) => h.name), info, m.contributes.providers.map((p) => p.name)); verifyCommands(id, m.contributes.commands.map((c) => c.name), info); },
       syscall,
       ...(k.strikePolicy ? { policy: k.strikePolicy } : {}),
       onEvent: (ev) => {
@@ -135,7 +141,14 @@ export async function loadPlugin(k: Kernel, id: string, generation: number): Pro
 }
 
 /** The code must register exactly the declared tools, and tap only declared hooks. */
-export function verifyBoot(id: string, declaredTools: string[], declaredHooks: string[], info: BootInfo): void {
+export function verifyBoot(id: string, declaredTools: string[], declaredHooks: string[], info: BootInfo, declaredProviders: string[] = []): void {
+  const registered = info.providers ?? [];
+  const strayProviders = [...registered.filter((p) => !declaredProviders.includes(p)), ...declaredProviders.filter((p) => !registered.includes(p))];
+  if (strayProviders.length) {
+    throw new CaduceusError(registered.some((p) => !declaredProviders.includes(p)) ? 'CAD_ERR_REGISTRY_UNDECLARED' : 'CAD_ERR_REGISTRY_MISSING',
+      `Plugin '${id}' providers in code (${registered.join(', ') || 'none'}) and in contributes.providers (${declaredProviders.join(', ') || 'none'}) differ. Rebuild the plugin so the manifest is generated from the code.`,
+      { plugin: id, details: { registered, declared: declaredProviders } });
+  }
   const undeclared = info.tools.filter((t) => !declaredTools.includes(t));
   if (undeclared.length) {
     throw new CaduceusError('CAD_ERR_REGISTRY_UNDECLARED',

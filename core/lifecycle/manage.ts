@@ -40,6 +40,13 @@ export async function enablePlugin(k: Kernel, id: string, consent: Consent): Pro
           { plugin: id, tool: t.name, details: { owners: [other.id, id] } });
       }
     }
+    for (const c of m.contributes.commands) {
+      if (other.manifest.contributes.commands.some((o) => o.name === c.name)) {
+        throw new CaduceusError('CAD_ERR_REGISTRY_DUPLICATE',
+          `Plugin '${id}' contributes command '${c.name}', which enabled plugin '${other.id}' already contributes. Disable '${other.id}' (\`caduceus plugins disable ${other.id}\`) or rename the command.`,
+          { plugin: id, details: { command: c.name, owners: [other.id, id] } });
+      }
+    }
   }
   const missing = m.permissions.filter((p) => !record.grants.includes(p));
   // Hooks are capabilities too: a beforeToolCall tap sees every call, an afterToolCall tap can rewrite

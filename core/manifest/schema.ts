@@ -36,7 +36,9 @@ export const toolDescriptorSchema = z.strictObject({
   mutating: z.boolean().default(true),
   idempotent: z.boolean().default(false),
   visibility: z.enum(['prompt', 'operator']).default('prompt'),
-  trustClasses: z.array(z.enum(TRUST_CLASSES)).min(1).default(['model', 'operator', 'plugin']),
+  // `mcp-client` is in the default so that `caduceus mcp serve` offers what a model may call (an MCP client is
+  // usually another agent's model); a tool that must stay inside Caduceus lists its classes without it.
+  trustClasses: z.array(z.enum(TRUST_CLASSES)).min(1).default(['model', 'operator', 'plugin', 'mcp-client']),
   timeoutMs: z.int().min(1).max(600_000).default(30_000),
   maxResultBytes: z.int().min(64).max(64 * 1024 * 1024).default(1024 * 1024),
   auditKind: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/).default('tool'),
@@ -55,6 +57,24 @@ export const providerSchema = z.strictObject({
   }).default({ env: [], secrets: [], config: [] }),
   schemaKeywordsUnsupported: z.array(z.string().min(1)).default([]),
   timeoutMs: z.int().min(1000).max(3_600_000).default(600_000),
+});
+
+const COMMAND_NAME_RE = /^[a-z][a-z0-9-]{0,63}$/;
+
+/**
+ * A CLI command a plugin serves as `caduceus <name> ...` (see defineCommand in the SDK and
+ * core/commands.ts). `timeoutMs` is the wall-clock limit of one run; 0 means none (watchers), and each
+ * entry into the isolate still has a CPU slice.
+ */
+export const commandSchema = z.strictObject({
+  name: z.string().regex(COMMAND_NAME_RE, 'must be lowercase letters, digits and dashes, starting with a letter'),
+  description: z.string().max(1024),
+  subcommands: z.array(z.strictObject({
+    name: z.string().regex(COMMAND_NAME_RE, 'must be lowercase letters, digits and dashes, starting with a letter'),
+    description: z.string().max(1024),
+    usage: z.string().max(500).optional(),
+  })).default([]),
+  timeoutMs: z.int().min(0).max(86_400_000).default(60_000),
 });
 
 const semverRange = z.string().min(1).refine((r) => semver.validRange(r) !== null, { message: 'must be a semver range' });
@@ -88,7 +108,7 @@ export const manifestSchema = z.strictObject({
   contributes: z.strictObject({
     tools: z.array(toolDescriptorSchema).default([]),
     providers: z.array(providerSchema).default([]),
-    commands: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), description: z.string() })).default([]),
+    commands: z.array(commandSchema).default([]),
     skills: z.array(z.string().min(1)).default([]),
     hooks: z.array(hookContributionSchema).default([]),
   }).default({ tools: [], providers: [], commands: [], skills: [], hooks: [] }),
@@ -115,5 +135,6 @@ export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 export type ToolDescriptor = z.output<typeof toolDescriptorSchema>;
 export type ProviderDeclaration = z.output<typeof providerSchema>;
+export type CommandDeclaration = z.output<typeof commandSchema>;
 export type TrustClass = (typeof TRUST_CLASSES)[number];
 export type ToolStatus = (typeof TOOL_STATUSES)[number];

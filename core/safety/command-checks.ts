@@ -121,7 +121,7 @@ function checkOwnership(name: string, args: string[], ctx: CheckContext): void {
   }
   const mode = a.pos[0];
   if (name === 'chmod' && !byReference && mode !== undefined && worldWritable(mode)) {
-    ctx.hit('dangerous.chmod-world-writable', `makes ${files.join(' ') || 'files'} writable by everyone (chmod ${mode})`);
+    ctx.hit('dangerous.chmod-world-writable', `makes ${files.join(' ') || 'the files'} writable by everyone (chmod ${mode})`);
   }
 }
 

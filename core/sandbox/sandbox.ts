@@ -10,7 +10,22 @@ import { CaduceusError, type ErrorCode } from '../errors.js';
 import { prelude } from './prelude.js';
 import { capWasmMemory } from './wasm-cap.js';
 
-export type SyscallHandler = (name: string, args: unknown) => unknown;
+/**
+ * The host side of one running isolate, as a syscall sees it: a way to call back into the isolate (a
+ * callback the plugin registered, e.g. a file watch's listener) and cleanup that runs when the isolate is
+ * disposed (crash, restart, reload, disable, kernel close), so host resources never outlive it.
+ */
+export interface SyscallSession {
+  /** Calls the isolate's callback `channel` with a JSON payload; false when the isolate is gone or failed. */
+  push(channel: number, payloadJson: string): boolean;
+  /** Runs `fn` once when this isolate is disposed (at once if it already is). */
+  onDispose(fn: () => void): void;
+}
+
+export type SyscallHandler = (name: string, args: unknown, session: SyscallSession) => unknown;
+
+/** CPU budget of one callback into the isolate (a watch event, say); past it the isolate is disposed. */
+export const CALLBACK_SLICE_MS = 2_000;
 
 export interface SandboxOptions {
   pluginId: string;
@@ -31,6 +46,14 @@ export interface InvokeOptions {
   thrownCode: ErrorCode;
   tool?: string;
   hook?: string;
+  provider?: string;
+  /** A plugin CLI command (core/command-run.ts). */
+  command?: string;
+  /**
+   * CPU budget of one entry into the isolate (the call itself and each continuation after an await);
+   * default timeoutMs. Provider calls stream for minutes of wall clock but get seconds per slice.
+   */
+  sliceMs?: number;
   /** Tool calls: who called and in which session, passed to the handler as its third argument. */
   caller?: string;
   sessionId?: string | undefined;
@@ -39,6 +62,8 @@ export interface InvokeOptions {
 export interface BootInfo {
   tools: string[];
   hooks: string[];
+  providers?: string[];
+  commands?: string[];
 }
 
 interface Pending {
@@ -62,6 +87,16 @@ export class Sandbox {
   private readonly dispatchRef: ivm.Reference<(...a: unknown[]) => string>;
   private readonly resolveSysRef: ivm.Reference<(...a: unknown[]) => void>;
   private readonly bootRef: ivm.Reference<() => string>;
+  private readonly callbackRef: ivm.Reference<(...a: unknown[]) => void>;
+  private closers: (() => void)[] = [];
+  /** Handed to syscalls: callbacks into this isolate and cleanup at its disposal. */
+  readonly session: SyscallSession = {
+    push: (channel, payloadJson) => this.push(channel, payloadJson),
+    onDispose: (fn) => {
+      if (this.disposed) fn();
+      else this.closers.push(fn);
+    },
+  };
   private readonly pending = new Map<number, Pending>();
   private readonly early = new Map<number, string>();
   private nextCall = 1;
@@ -87,6 +122,7 @@ export class Sandbox {
       this.dispatchRef = entry.getSync('dispatch', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
       this.resolveSysRef = entry.getSync('resolveSys', { reference: true }) as ivm.Reference<(...a: unknown[]) => void>;
       this.bootRef = entry.getSync('boot', { reference: true }) as ivm.Reference<() => string>;
+      this.callbackRef = entry.getSync('callback', { reference: true }) as ivm.Reference<(...a: unknown[]) => void>;
       entry.release();
     } catch (err) {
       this.dispose();
@@ -126,7 +162,7 @@ export class Sandbox {
   }
 
   /** Calls a tool or hook handler. JSON in, parsed value out; errors are coded. */
-  invoke(kind: 'tool' | 'hook', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
+  invoke(kind: 'tool' | 'hook' | 'provider' | 'command', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
     if (!this.alive) {
       return Promise.reject(new CaduceusError('CAD_ERR_SANDBOX_CRASHED',
         `Plugin '${this.opts.pluginId}' isolate is not running.`, { plugin: this.opts.pluginId, tool: opts.tool, hook: opts.hook }));
@@ -135,7 +171,7 @@ export class Sandbox {
     const started = performance.now();
     let reply: string;
     try {
-      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes, opts.caller ?? '', opts.sessionId ?? ''], { timeout: opts.timeoutMs });
+      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes, opts.caller ?? '', opts.sessionId ?? ''], { timeout: opts.sliceMs ?? opts.timeoutMs });
     } catch (err) {
       return Promise.reject(this.fail(err, opts));
     }
@@ -165,7 +201,7 @@ export class Sandbox {
     if (reply.length * 3 > opts.maxBytes && Buffer.byteLength(reply) > opts.maxBytes + 8) {
       return Promise.reject(tooLarge(plugin, opts, Buffer.byteLength(reply)));
     }
-    let parsed: { ok?: unknown; err?: { name: string; message: string; code?: string; stack?: string }; tooLarge?: number };
+    let parsed: { ok?: unknown; err?: { name: string; message: string; code?: string; stack?: string; details?: unknown }; tooLarge?: number };
     try {
       parsed = JSON.parse(reply);
     } catch {
@@ -177,7 +213,7 @@ export class Sandbox {
       const e = parsed.err;
       return Promise.reject(new CaduceusError(opts.thrownCode,
         `Plugin '${plugin}' ${what(opts)} threw: ${e.message}`,
-        { plugin, tool: opts.tool, hook: opts.hook, details: { pluginError: { name: e.name, message: e.message, code: e.code } } }));
+        { plugin, tool: opts.tool, hook: opts.hook, details: { pluginError: e.details === undefined ? { name: e.name, message: e.message, code: e.code } : { name: e.name, message: e.message, code: e.code, details: e.details } } }));
     }
     return Promise.resolve(parsed.ok);
   }
@@ -222,7 +258,7 @@ export class Sandbox {
     }
     let out: unknown;
     try {
-      out = this.opts.syscall(name, parsed);
+      out = this.opts.syscall(name, parsed, this.session);
     } catch (err) {
       return JSON.stringify({ err: errShape(err) });
     }
@@ -264,8 +300,12 @@ export class Sandbox {
     // Nothing pending: background work after the calls settled, which gets a fixed second.
     if (this.pending.size === 0) return 1000;
     let latest = 0;
-    for (const p of this.pending.values()) latest = Math.max(latest, p.deadline);
-    return Math.max(1, Math.ceil(latest - performance.now()));
+    let slice = 0;
+    for (const p of this.pending.values()) {
+      latest = Math.max(latest, p.deadline);
+      slice = Math.max(slice, p.opts.sliceMs ?? p.opts.timeoutMs);
+    }
+    return Math.max(1, Math.min(slice, Math.ceil(latest - performance.now())));
   }
 
   private fail(err: unknown, opts: InvokeOptions): CaduceusError {
@@ -304,11 +344,36 @@ export class Sandbox {
     this.onFailure?.(kind, error);
   }
 
+  /**
+   * Calls a callback the plugin registered (prelude `callback`), outside any call: a file watch's batch
+   * of events, say. It gets CALLBACK_SLICE_MS of CPU; running past it, or out of memory, disposes the
+   * isolate like any other overrun (the plugin's own exceptions are caught and logged in the isolate).
+   */
+  private push(channel: number, payloadJson: string): boolean {
+    if (!this.alive) return false;
+    try {
+      this.callbackRef.applySync(undefined, [channel, payloadJson], { timeout: CALLBACK_SLICE_MS });
+      return true;
+    } catch (err) {
+      this.fail(err, { timeoutMs: CALLBACK_SLICE_MS, maxBytes: 0, thrownCode: 'CAD_ERR_SANDBOX_CRASHED' });
+      return false;
+    }
+  }
+
   /** Disposes the isolate; pending calls are rejected. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const p of this.pending.values()) clearTimeout(p.timer);
+    const closers = this.closers;
+    this.closers = [];
+    for (const close of closers) {
+      try {
+        close();
+      } catch {
+        // cleanup of one host resource must not stop the others
+      }
+    }
     queueMicrotask(() => this.checkIdle());
     if (!this.isolate.isDisposed) {
       try {
@@ -327,6 +392,8 @@ export class Sandbox {
 
 function what(opts: Partial<InvokeOptions>): string {
   if (opts.tool) return `tool '${opts.tool}'`;
+  if (opts.provider) return `provider '${opts.provider}'`;
+  if (opts.command) return `command '${opts.command}'`;
   if (opts.hook) return `hook '${opts.hook}'`;
   return 'code';
 }

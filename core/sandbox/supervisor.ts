@@ -85,13 +85,13 @@ export class Supervisor {
     this.opts.onEvent({ type: 'started', durationUs: Math.round((performance.now() - t0) * 1000), heapBytes: sandbox.heapBytes() });
   }
 
-  invoke(kind: 'tool' | 'hook', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
+  invoke(kind: 'tool' | 'hook' | 'provider' | 'command', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
     const sb = this.sandbox;
     if (sb !== undefined && sb.alive) return sb.invoke(kind, name, argsJson, opts);
     return this.restartThenInvoke(kind, name, argsJson, opts);
   }
 
-  private async restartThenInvoke(kind: 'tool' | 'hook', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
+  private async restartThenInvoke(kind: 'tool' | 'hook' | 'provider' | 'command', name: string, argsJson: string, opts: InvokeOptions): Promise<unknown> {
     if (this.struckOut) throw this.struckOut;
     if (this.retired) {
       throw new CaduceusError('CAD_ERR_SANDBOX_CRASHED', `Plugin '${this.opts.pluginId}' generation ${this.opts.generation} was replaced by a reload; call again.`, { plugin: this.opts.pluginId });

@@ -54,4 +54,62 @@ export const MIGRATIONS: readonly Migration[] = [
     db.exec('ALTER TABLE audit ADD COLUMN prev_hash TEXT; ALTER TABLE audit ADD COLUMN hash TEXT;');
     chainExistingRows(db);
   },
+  // 3: agent sessions (core/runner/sessions.ts): every message, tool call and model call of a run or chat.
+  `CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     cwd TEXT NOT NULL,
+     title TEXT NOT NULL DEFAULT '',
+     status TEXT NOT NULL DEFAULT 'active',
+     turns INTEGER NOT NULL DEFAULT 0,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_write_tokens INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE session_messages (
+     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     turn INTEGER NOT NULL,
+     role TEXT NOT NULL,
+     content TEXT NOT NULL,
+     tool_calls TEXT,
+     tool_call_id TEXT,
+     name TEXT,
+     is_error INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (session_id, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE session_tool_calls (
+     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+     call_id TEXT NOT NULL,
+     turn INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     args TEXT NOT NULL,
+     ok INTEGER NOT NULL,
+     result TEXT NOT NULL,
+     error_code TEXT,
+     duration_us INTEGER NOT NULL,
+     repairs TEXT,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (session_id, call_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE session_model_calls (
+     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     turn INTEGER NOT NULL,
+     model TEXT NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     cache_read_tokens INTEGER NOT NULL,
+     cache_write_tokens INTEGER NOT NULL,
+     finish_reason TEXT,
+     attempts INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (session_id, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX sessions_updated ON sessions(updated_at);`,
 ];

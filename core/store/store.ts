@@ -157,8 +157,12 @@ export class Store {
     return this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
   }
 
+  private setMetaStmt: Database.Statement | undefined;
+
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    // Prepared once: every audit batch records its journal offset here, so this is on the tool-call path.
+    this.setMetaStmt ??= this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.setMetaStmt.run(key, value);
   }
 
   // audit

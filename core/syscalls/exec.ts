@@ -42,8 +42,18 @@ const MAX_OUTPUT = 16 * 1024 * 1024;
 /** What a command may see of the host's environment without a grant: nothing that holds a credential. */
 const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TERM', 'TZ', 'TMPDIR'];
 
-export async function execCommand(d: ExecDeps, req: ExecRequest): Promise<ExecResult> {
-  const command = req.command;
+/** What the guard decided for a command that may run: the classification and the globs that allowed it. */
+export interface GuardedCommand {
+  check: ReturnType<typeof checkCommand>;
+  allowedBy: string[] | undefined;
+}
+
+/**
+ * The command guard, shared by `exec` and background starts (processes.ts): validates the command, then
+ * hardline → deny globs → allow globs → allowlist mode → approval for dangerous commands. Throws the coded
+ * refusal (with its audit row); resolves when the command may run.
+ */
+export async function guardCommand(d: ExecDeps, command: unknown): Promise<GuardedCommand> {
   if (typeof command !== 'string' || command.trim() === '' || command.length > 100_000) {
     throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' passed exec an empty or oversized command (1 to 100000 characters).`, { plugin: d.plugin });
   }
@@ -72,29 +82,34 @@ export async function execCommand(d: ExecDeps, req: ExecRequest): Promise<ExecRe
     default:
       break;
   }
-  const allowed = decision.verdict === 'allowed' ? decision.globs : undefined;
+  return { check, allowedBy: decision.verdict === 'allowed' ? decision.globs : undefined };
+}
+
+export async function execCommand(d: ExecDeps, req: ExecRequest): Promise<ExecResult> {
+  const command = req.command;
+  const { check, allowedBy } = await guardCommand(d, command);
   const cwd = insideWorkspace(d, req.cwd);
   const result = await run(command, cwd, filteredEnv(d.envGrants), clamp(req.timeoutMs, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS), clamp(req.maxOutputBytes, DEFAULT_OUTPUT, MAX_OUTPUT), req.input);
   d.audit({
     ts: Date.now(), kind: 'exec', plugin: d.plugin, outcome: result.timedOut ? 'timeout' : 'ok', argsDigest: digest(command), durationUs: result.durationMs * 1000,
-    detail: { program: program(check.normalized), verdict: check.verdict, rule: check.rule, allowedBy: allowed, exitCode: result.exitCode, signal: result.signal, truncated: result.truncated },
+    detail: { program: program(check.normalized), verdict: check.verdict, rule: check.rule, allowedBy, exitCode: result.exitCode, signal: result.signal, truncated: result.truncated },
   });
   return result;
 }
 
-function program(normalized: string): string {
+export function program(normalized: string): string {
   return normalized.split(/\s+/)[0] ?? '';
 }
 
-function clip(s: string): string {
+export function clip(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
-function clamp(v: unknown, fallback: number, max: number): number {
+export function clamp(v: unknown, fallback: number, max: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, max) : fallback;
 }
 
-function insideWorkspace(d: ExecDeps, cwd: string | undefined): string {
+export function insideWorkspace(d: Pick<ExecDeps, 'plugin' | 'workspace'>, cwd: string | undefined): string {
   if (cwd === undefined) return d.workspace;
   const abs = resolve(d.workspace, cwd);
   const rel = relative(d.workspace, abs);
@@ -104,7 +119,7 @@ function insideWorkspace(d: ExecDeps, cwd: string | undefined): string {
   return abs;
 }
 
-function filteredEnv(grants: ReadonlySet<string>): NodeJS.ProcessEnv {
+export function filteredEnv(grants: ReadonlySet<string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of Object.keys(process.env)) {
     if (BASE_ENV.includes(name) || name.startsWith('LC_') || grants.has(name)) env[name] = process.env[name];

@@ -1,13 +1,15 @@
 /**
  * File syscalls confined to granted roots. A path is resolved against the workspace, then the deepest
  * existing ancestor is realpath'd, so `..` and symlinks that leave a root are refused. Credential files
- * and the Caduceus store are never writable, whatever the grant. Writes go to a temp file and rename,
- * so a reader never sees half a file.
+ * and the Caduceus store are never writable, whatever the grant. Writes go to a temp file in the same
+ * folder and are renamed over the target (keeping its mode), so a reader never sees half a file and a
+ * failed write leaves the old content. `fs.remove` deletes one file or link under the write roots.
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { CaduceusError } from '../errors.js';
+import { expandPathVars } from '../permissions.js';
 
 export const MAX_READ_BYTES = 10 * 1024 * 1024;
 export const MAX_WRITE_BYTES = 10 * 1024 * 1024;
@@ -45,18 +47,23 @@ export function inside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-export function resolveInRoots(ctx: FsContext, requested: string, mode: 'read' | 'write'): string {
+/**
+ * The realpath of a requested path, checked against the roots of `mode`. With `followFinal: false` the
+ * last component is not followed (the folder is realpath'd, the name kept), so a remove deletes a link
+ * itself rather than what it points to.
+ */
+export function resolveInRoots(ctx: FsContext, requested: string, mode: 'read' | 'write', followFinal = true): string {
   if (typeof requested !== 'string' || requested.length === 0 || requested.includes('\0')) {
     throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${ctx.plugin}' passed fs.${mode} an empty or invalid path.`, { plugin: ctx.plugin });
   }
-  const abs = resolve(ctx.workspace, requested);
+  const abs = resolve(ctx.workspace, expandPathVars(requested, { workspace: ctx.workspace, caduceusHome: ctx.caduceusHome, pluginData: join(ctx.caduceusHome, 'data', ctx.plugin) }));
   const roots = mode === 'read' ? [...ctx.roots.read, ...ctx.roots.write] : ctx.roots.write;
   if (roots.length === 0) {
     throw new CaduceusError('CAD_ERR_PERMISSION_DENIED',
       `Plugin '${ctx.plugin}' called fs.${mode} on ${JSON.stringify(requested)} without any fs.${mode} grant. Run \`caduceus plugins grant ${ctx.plugin} fs.${mode}:<dir>\` if it should.`,
       { plugin: ctx.plugin, details: { syscall: `fs.${mode}`, path: requested } });
   }
-  const real = realpathLoose(abs);
+  const real = followFinal ? realpathLoose(abs) : join(realpathLoose(dirname(abs)), basename(abs));
   const ok = roots.some((r) => inside(existsSync(r) ? realpathSync(r) : r, real));
   if (!ok) {
     throw new CaduceusError('CAD_ERR_FS_OUTSIDE_ROOT',
@@ -92,14 +99,31 @@ export function protectedPathKind(real: string, caduceusHome: string): 'credenti
   return undefined;
 }
 
+/**
+ * What the kernel keeps in the Caduceus home (and reads as trusted): never writable through a grant of a
+ * folder inside the home. Add an entry here whenever the kernel starts keeping something new there.
+ */
+export const KERNEL_HOME_ENTRIES: ReadonlySet<string> = new Set([
+  'caduceus.db', 'caduceus.db-wal', 'caduceus.db-shm', 'caduceus.db-journal', 'config.json', 'secrets', 'audit-journal',
+  'data', 'plugins', 'staging', 'logs', 'sessions', 'mcp', 'SOUL.md', 'AGENTS.md', 'MEMORY.md', 'USER.md',
+]);
+
 function checkWritable(ctx: FsContext, real: string, requested: string): void {
   // Inside the Caduceus home a plugin writes only its own data folder: config.json, the audit journals
   // (which the next kernel replays into the audit chain) and other plugins' files are the kernel's.
+  // The one exception: a folder of the home the kernel does not own, granted by name (a write root that
+  // is itself inside the home, e.g. fs.write:$CADUCEUS_HOME/skills). A grant that merely contains the home
+  // (fs.write:$HOME) does not count.
   const ownData = (h: string) => inside(join(h, 'data', ctx.plugin), real);
   const homes = [...new Set([ctx.caduceusHome, realpathLoose(ctx.caduceusHome)])];
-  if (homes.some((h) => inside(h, real)) && !homes.some(ownData)) {
+  const grantedFolder = (h: string) => ctx.roots.write.some((r) => {
+    const root = existsSync(r) ? realpathSync(r) : r;
+    const first = relative(h, root).split(sep)[0]!;
+    return inside(h, root) && root !== h && !first.startsWith('..') && !KERNEL_HOME_ENTRIES.has(first) && inside(root, real);
+  });
+  if (homes.some((h) => inside(h, real)) && !homes.some(ownData) && !homes.some(grantedFolder)) {
     throw new CaduceusError('CAD_ERR_FS_PROTECTED',
-      `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: inside the Caduceus home a plugin may write only its own data folder ($PLUGIN_DATA). Write there or somewhere else.`,
+      `Plugin '${ctx.plugin}' may not write ${JSON.stringify(requested)}: inside the Caduceus home a plugin may write only its own data folder ($PLUGIN_DATA) and folders granted to it by name that the kernel does not own. Write there or somewhere else.`,
       { plugin: ctx.plugin, details: { path: requested } });
   }
   if (protectedPathKind(real, ctx.caduceusHome) !== undefined) {
@@ -124,16 +148,58 @@ export function fsWrite(ctx: FsContext, path: string, content: string): { bytes:
   const real = resolveInRoots(ctx, path, 'write');
   if (existsSync(real) && lstatSync(real).isDirectory()) throw failed(ctx, path, 'is a directory');
   mkdirSync(dirname(real), { recursive: true });
-  const tmp = `${real}.caduceus-${process.pid}-${Date.now()}.tmp`;
+  // Same folder, so the rename is atomic (one file system); a unique name, so concurrent writes of one
+  // file never share a temp file. The target's permission bits survive the replacement.
+  const tmp = `${real}.caduceus-${process.pid}-${Date.now()}-${++tmpSeq}.tmp`;
+  const mode = existsSync(real) ? statSync(real).mode & 0o7777 : undefined;
   const fd = openSync(tmp, 'wx', 0o644);
   try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, content);
+      if (mode !== undefined) fchmodSync(fd, mode);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, real);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw failed(ctx, path, `could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  renameSync(tmp, real);
   return { bytes };
+}
+
+let tmpSeq = 0;
+
+/**
+ * The absolute real path a path resolves to (symlinks followed; for a path that does not exist yet, its
+ * deepest existing folder's realpath plus the rest), when it is inside the read or write roots. Lets a
+ * plugin key state on a file's identity rather than on a path relative to whichever workspace it runs in.
+ */
+export function fsRealpath(ctx: FsContext, path: string): string {
+  return resolveInRoots(ctx, path, 'read');
+}
+
+/** Deletes one file or symlink (never a folder) under the write roots; `removed: false` when absent. */
+export function fsRemove(ctx: FsContext, path: string): { removed: boolean } {
+  const real = resolveInRoots(ctx, path, 'write', false);
+  let st;
+  try {
+    st = lstatSync(real);
+  } catch {
+    return { removed: false };
+  }
+  if (st.isDirectory()) throw failed(ctx, path, 'is a directory; fs.remove deletes files only');
+  try {
+    unlinkSync(real);
+  } catch (err) {
+    throw failed(ctx, path, `could not be removed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return { removed: true };
 }
 
 export function fsList(ctx: FsContext, path: string): { name: string; type: 'file' | 'dir' | 'other' }[] {

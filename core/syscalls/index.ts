@@ -12,12 +12,17 @@ import type { Store } from '../store/store.js';
 import { guardedFetch, netPermissionFor, type FetchInit } from './net.js';
 import { classifyAddress, METADATA_HOSTS } from './address-policy.js';
 import { isIP } from 'node:net';
-import { fsList, fsRead, fsStat, fsWrite, type FsContext } from './fs.js';
+import { fsList, fsRead, fsRealpath, fsRemove, fsStat, fsWrite, type FsContext } from './fs.js';
 import { fakeFetch, type SyscallFakes } from './fakes.js';
 import { hostRefusal } from './url-policy.js';
 import { scanText } from '../safety/text.js';
-import { execCommand, type ExecPolicy, type ExecRequest } from './exec.js';
+import { execCommand, type ExecDeps, type ExecPolicy, type ExecRequest } from './exec.js';
+import type { ProcessTable } from './processes.js';
 import type { ApprovalRequest } from '../approvals.js';
+import type { SyscallSession } from '../sandbox/sandbox.js';
+import { createExtendedSyscalls, UNHANDLED, type ExtendedDeps } from './extended.js';
+import type { ProviderCalls } from '../providers.js';
+import { openStream } from './net-stream.js';
 
 export const MAX_KV_KEY = 512;
 export const MAX_KV_VALUE = 1024 * 1024;
@@ -40,6 +45,12 @@ export interface SyscallDeps {
   fakes?: SyscallFakes | undefined;
   /** The operator's security.blockedDomains (normalised), read at each fetch; throws if the config is invalid. */
   blockedDomains?: () => readonly string[];
+  /** Commands, watches, staging, probes and hook emits (extended.ts); absent in bare syscall tables. */
+  extended?: ExtendedDeps;
+  /** The kernel's background processes (processes.ts), for the process.* syscalls; absent, they are refused. */
+  processes?: () => ProcessTable;
+  /** Live provider chat calls (core/providers.ts), for the provider.* and net.stream.* syscalls. */
+  providerCalls?: ProviderCalls;
 }
 
 /** `safety.scanText` input ceiling: a megabyte scans in well under 200 ms (see core/safety/text.ts). */
@@ -47,14 +58,14 @@ export const MAX_SCAN_BYTES = 1024 * 1024;
 
 type Args = Record<string, unknown>;
 
-export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) => unknown {
+export function createSyscalls(d: SyscallDeps): (name: string, args: unknown, session?: SyscallSession) => unknown {
   const has = (kind: Permission['kind']) => d.grants.some((g) => g.kind === kind);
   const kv = has('kv');
   const netHosts = d.grants.flatMap((g) => (g.kind === 'net' ? [g.host] : []));
   const secretNames = new Set(d.grants.flatMap((g) => (g.kind === 'secret' ? [g.name] : [])));
   const envNames = new Set(d.grants.flatMap((g) => (g.kind === 'env' ? [g.name] : [])));
   const toolNames = new Set(d.grants.flatMap((g) => (g.kind === 'tools.call' ? [g.tool] : [])));
-  const paths = { workspace: d.workspace, pluginData: d.pluginData };
+  const paths = { workspace: d.workspace, pluginData: d.pluginData, caduceusHome: d.caduceusHome };
   const fsCtx: FsContext = {
     plugin: d.plugin,
     workspace: d.workspace,
@@ -89,7 +100,16 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
     }
   };
 
-  return (name: string, raw: unknown): unknown => {
+  const execDeps = (): ExecDeps => ({ plugin: d.plugin, workspace: d.workspace, envGrants: envNames, policy: d.execPolicy, approve: d.approve, audit: d.audit });
+
+  const providerCall = (args: Args) => {
+    if (!d.providerCalls) throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' used a provider syscall outside a provider call.`, { plugin: d.plugin });
+    return d.providerCalls.get(args.call, d.plugin);
+  };
+
+  const extended = createExtendedSyscalls(d, fsCtx);
+
+  return (name: string, raw: unknown, session?: SyscallSession): unknown => {
     const args = (typeof raw === 'object' && raw !== null ? raw : {}) as Args;
     switch (name) {
       case 'log': {
@@ -159,6 +179,28 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
           throw err;
         });
       }
+      case 'provider.emit':
+        return providerCall(args).emit(args.event);
+      case 'provider.cancelled':
+        return providerCall(args).cancelled;
+      case 'net.stream.open': {
+        const call = providerCall(args);
+        const url = str(args, 'url', name);
+        if (netHosts.length === 0) deny(name, safePermission(url));
+        if (call.cancelled) throw call.cancelError();
+        const init = (args.init ?? {}) as FetchInit;
+        return openStream(d.plugin, netHosts, url, init, d.blockedDomains?.() ?? []).then(({ head, stream }) => ({ ...head, handle: call.addStream(stream) }), (err: unknown) => {
+          if (err instanceof CaduceusError && (err.code === 'CAD_ERR_PERMISSION_DENIED' || err.code === 'CAD_ERR_NET_BLOCKED')) {
+            d.audit({ ts: Date.now(), kind: 'syscall.denied', plugin: d.plugin, outcome: 'denied', code: err.code, detail: { syscall: name, url } });
+          }
+          throw err;
+        });
+      }
+      case 'net.stream.read':
+        return providerCall(args).stream(args.handle).read();
+      case 'net.stream.close':
+        providerCall(args).closeStream(args.handle);
+        return null;
       case 'fs.read':
         return guarded(name, () => fsRead(fsCtx, str(args, 'path', name)));
       case 'fs.write':
@@ -167,9 +209,28 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
         return guarded(name, () => fsList(fsCtx, str(args, 'path', name)));
       case 'fs.stat':
         return guarded(name, () => fsStat(fsCtx, str(args, 'path', name)));
+      case 'fs.remove':
+        return guarded(name, () => fsRemove(fsCtx, str(args, 'path', name)));
+      case 'fs.realpath':
+        return guarded(name, () => fsRealpath(fsCtx, str(args, 'path', name)));
       case 'exec': {
         if (!has('exec')) deny(name, 'exec');
-        return execCommand({ plugin: d.plugin, workspace: d.workspace, envGrants: envNames, policy: d.execPolicy, approve: d.approve, audit: d.audit }, args as unknown as ExecRequest);
+        return execCommand(execDeps(), args as unknown as ExecRequest);
+      }
+      case 'process.start':
+      case 'process.list':
+      case 'process.poll':
+      case 'process.kill': {
+        if (!has('exec')) deny(name, 'exec');
+        if (!d.processes) throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' called ${name}, but this kernel runs no background processes.`, { plugin: d.plugin });
+        const table = d.processes();
+        if (name === 'process.start') {
+          const { command, ...opts } = args;
+          return table.start(execDeps(), command, opts as { cwd?: string; timeoutMs?: number; input?: string });
+        }
+        if (name === 'process.list') return table.list(d.plugin);
+        if (name === 'process.poll') return table.poll(d.plugin, args.id, args.waitMs);
+        return table.kill(d.plugin, args.id);
       }
       case 'safety.scanText': {
         // A host service with no effect, so no permission: the plugin learns only what it passed in.
@@ -189,8 +250,11 @@ export function createSyscalls(d: SyscallDeps): (name: string, args: unknown) =>
         if (fake) return Promise.resolve().then(() => fake(args.args ?? {}));
         return d.callTool(tool, args.args ?? {}, `plugin:${d.plugin}`);
       }
-      default:
+      default: {
+        const out = extended(name, args, session);
+        if (out !== UNHANDLED) return out;
         throw new CaduceusError('CAD_ERR_SYSCALL_UNKNOWN', `Plugin '${d.plugin}' called unknown syscall ${JSON.stringify(name)}. Use the host API from caduceus/sdk.`, { plugin: d.plugin });
+      }
     }
   };
 }

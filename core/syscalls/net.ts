@@ -15,14 +15,14 @@ import type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js
 
 export type { FetchInit, FetchResponse as FetchResult } from '../../sdk/types.js';
 
-const MAX_REDIRECTS = 5;
+export const MAX_REDIRECTS = 5;
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /** Ceilings a plugin cannot raise: its init may only ask for less. */
-const MAX_BODY_BYTES = 50 * 1024 * 1024;
+export const MAX_BODY_BYTES = 50 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_TIMEOUT_MS = 120_000;
+export const MAX_TIMEOUT_MS = 120_000;
 /** Credentials meant for one host are not forwarded to another on a redirect. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+export const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** Does a net:<host> grant cover this URL host (and port)? Returns 'exact' when named literally. */
 export function matchNetGrant(hostGrants: readonly string[], host: string, port: string): 'exact' | 'wildcard' | undefined {
@@ -77,11 +77,11 @@ export async function guardedFetch(plugin: string, hostGrants: readonly string[]
   }
 }
 
-function clamp(value: unknown, fallback: number, max: number): number {
+export function clamp(value: unknown, fallback: number, max: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(value, max) : fallback;
 }
 
-function parseUrl(plugin: string, raw: string): URL {
+export function parseUrl(plugin: string, raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -129,7 +129,7 @@ function checkHost(plugin: string, hostGrants: readonly string[], url: URL, bloc
 }
 
 /** Returns the one address the connection will use, after every check passed. */
-async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL, blockedDomains: readonly string[]): Promise<{ address: string; family: number }> {
+export async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL, blockedDomains: readonly string[]): Promise<{ address: string; family: number }> {
   const host = hostOf(url);
   const match = checkHost(plugin, hostGrants, url, blockedDomains);
   let addresses: { address: string; family: number }[];
@@ -148,7 +148,7 @@ async function checkUrl(plugin: string, hostGrants: readonly string[], url: URL,
   return addresses[0]!;
 }
 
-function blocked(plugin: string, url: string, why: string, blockedBy?: string): CaduceusError {
+export function blocked(plugin: string, url: string, why: string, blockedBy?: string): CaduceusError {
   return new CaduceusError('CAD_ERR_NET_BLOCKED', `Plugin '${plugin}' may not fetch ${JSON.stringify(url)}: ${why}.`,
     { plugin, details: blockedBy === undefined ? { url } : { url, blockedBy } });
 }
