@@ -29,6 +29,8 @@ export function repairArguments(raw: string): RepairResult {
   if (start > 0) {
     text = text.slice(start);
     repairs.push('trailing-text');
+    const v = tryObject(text);
+    if (v) return { ok: true, value: v, repairs };
   }
   const scanned = scan(text);
   if (scanned.end !== undefined && scanned.end < text.length) {

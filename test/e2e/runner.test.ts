@@ -37,6 +37,11 @@ beforeAll(async () => {
       const bytes = Buffer.from('héllo wörld ✓', 'utf8');
       res.write(bytes.subarray(0, 2));
       setTimeout(() => res.end(bytes.subarray(2)), 20);
+    } else if (req.url === '/delay') {
+      setTimeout(() => {
+        res.writeHead(200);
+        res.end('ok');
+      }, 500);
     } else if (req.url === '/slow') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('tick ');
@@ -183,7 +188,36 @@ describe('caduceus run', () => {
   });
 });
 
+describe('tool scheduling', () => {
+  const ends = (tool: string) => home.run(['audit', 'tail', '--json', '-n', '2', '--kind', 'tool.call'])
+    .json<{ ts: number; durationUs: number; tool: string }[]>().filter((r) => r.tool === tool).map((r) => ({ start: r.ts - r.durationUs / 1000, end: r.ts }));
+
+  it('runs read-only idempotent calls of one reply together', async () => {
+    const url = `http://127.0.0.1:${port}/delay`;
+    const r = await home.runAsync(['run', `call scripted_wait {"url":"${url}"}\ncall scripted_wait {"url":"${url}"}`, ...model], { env: noKeys, cwd: workspace });
+    expect(r.code, r.stderr).toBe(0);
+    const [a, b] = ends('scripted_wait');
+    // Both waited 500 ms on the server; together they overlap, one after the other they cannot.
+    expect(b!.start).toBeLessThan(a!.end);
+  });
+
+  it('runs mutating calls one at a time, in order', async () => {
+    const url = `http://127.0.0.1:${port}/delay`;
+    const r = await home.runAsync(['run', `call scripted_wait_write {"url":"${url}"}\ncall scripted_wait_write {"url":"${url}"}`, ...model], { env: noKeys, cwd: workspace });
+    expect(r.code, r.stderr).toBe(0);
+    const [a, b] = ends('scripted_wait_write');
+    expect(b!.start).toBeGreaterThanOrEqual(a!.end - 1);
+  });
+});
+
 describe('prompt assembly', () => {
+  it('adds the sections plugins contribute through buildPrompt to the stable prefix', () => {
+    const r = run(['run', 'system', ...model]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('[stable] ## Fixture\nfixture section');
+    expect(r.stdout.indexOf('## Fixture')).toBeLessThan(r.stdout.indexOf('[turn] Working directory'));
+  });
+
   it('puts context files in the stable prefix, before the per-turn section', () => {
     const dir = tempDir('cad-ctx-');
     mkdirSync(join(dir, '.git'));
@@ -270,6 +304,41 @@ describe('caduceus chat', () => {
     expect(r.stdout).toContain('scripted/script-1');
     expect(r.stderr).toContain('unknown command /nope');
   });
+
+  it('offers slash commands from plugins, and skips one that collides with a built-in', () => {
+    const r = home.run(['chat', ...model], { input: '/help\n/shout hey there\n/exit\n', env: noKeys, cwd: workspace });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\/shout\s+say the arguments in capitals \(scripted-llm\)/);
+    expect(r.stdout).toContain('shouting');
+    expect(r.stdout).toContain('HEY THERE');
+    expect(r.stderr).toContain("/help from plugin 'scripted-llm' collides with a built-in command and is skipped");
+  });
+
+  it('asks a guard\'s approval question inline in a terminal, and denies it when nothing can ask', async () => {
+    const cfg = join(home.dir, 'config.json');
+    const saved = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(saved), plugins: { 'tool-policy': { ask: ['hello_count'] } } }));
+    try {
+      // Piped stdin: not interactive, so the question cannot be asked and the call is denied.
+      const piped = home.run(['chat', ...model], { input: 'call hello_count {"name":"Q"}\n/exit\n', env: noKeys, cwd: workspace });
+      expect(piped.stdout).toContain('CAD_ERR_TOOL_DENIED');
+      // In a terminal (script(1) gives the chat a pty), the question is asked and answered on the next line.
+      const child = spawn('script', ['-qfec', `${BIN} chat --model scripted/script-1`, '/dev/null'], { env: { ...home.env, ...noKeys }, cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await waitFor(() => out.includes('/help for commands'), 20_000);
+      child.stdin.write('call hello_count {"name":"Q"}\r');
+      await waitFor(() => out.includes('approval needed'), 20_000);
+      child.stdin.write('o\r');
+      await waitFor(() => out.includes('tool said'), 20_000);
+      child.stdin.write('/exit\r');
+      await new Promise((r) => child.on('close', r));
+      expect(out).toContain('hello_count={"name":"Q","count":');
+    } finally {
+      writeFileSync(cfg, saved);
+    }
+  }, 60_000);
 
   it('cancels the running turn on Ctrl-C and goes on with the session', async () => {
     const child = spawn(BIN, ['chat', ...model], { env: { ...home.env, ...noKeys }, cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
