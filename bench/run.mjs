@@ -13,6 +13,7 @@
 //   4. RSS and isolate heap of an idle active plugin (in a child process with --expose-gc)
 //   5. audit log throughput, and that no committed audit row is lost when the writer is SIGKILLed
 //   6. a tool call through `caduceus mcp serve` over stdio vs a plain MCP stdio round trip (bench/mcp.mjs)
+//   7. the agent runner's overhead for a turn with one tool call, model answering at once (bench/runner.mjs)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ import {
   tempDir, timeAsync, timeInterleaved, timeSync,
 } from './lib.mjs';
 import { benchMcp, MCP_GOAL_RATIO } from './mcp.mjs';
+import { benchRunner, RUNNER_GOAL_MS } from './runner.mjs';
 
 ensureFlags(['--no-node-snapshot', '--expose-gc']);
 
@@ -32,6 +34,7 @@ const OUT = outIdx >= 0 ? argv[outIdx + 1] : join(ROOT, 'docs/performance.md');
 const onlyIdx = argv.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
 if (ONLY !== undefined && ONLY !== 'mcp') throw new Error(`--only ${ONLY}: the sections that run alone are: mcp`);
+const RUNNER_LOOP = QUICK ? { warm: 20, n: 100 } : { warm: 100, n: 1000 };
 const MCP_LOOP = QUICK ? { warm: 200, n: 1000 } : { warm: 1000, n: 6000 };
 
 const LOOP = QUICK ? { warm: 300, n: 3000 } : { warm: 2000, n: 20000 };
@@ -424,6 +427,7 @@ function goals(r) {
     { id: '5', what: 'Audit log sustained throughput', value: `${fmtInt(audit.rate.rate)} events/s`, goal: `≥ ${fmtInt(GOALS.auditRate)} events/s`, pass: audit.rate.rate >= GOALS.auditRate },
     { id: 'SDK', what: '`caduceus plugin build` of the scaffolded plugin (new process) — p50', value: fmtMs(build.p50), goal: `≤ ${GOALS.buildMs} ms`, pass: build.p50 <= GOALS.buildMs },
     mcpRow(r.mcp),
+    { id: '7', what: 'Runner overhead, one turn with one tool call, model answering at once — p50', value: fmtMs(r.runner.p50 / 1000), goal: `≤ ${RUNNER_GOAL_MS} ms`, pass: r.runner.p50 / 1000 <= RUNNER_GOAL_MS },
     { id: '5', what: 'Audit rows lost on SIGKILL of the writer', value: `${audit.kills.reduce((a, k) => a + Math.max(0, k.lost), 0)} lost of ${fmtInt(audit.kills.reduce((a, k) => a + k.lastReported, 0))} reported (${audit.kills.length} trials)`, goal: 'none lost', pass: audit.killOk },
   ];
 }
@@ -520,6 +524,7 @@ function renderMarkdown(r) {
   L.push('');
 
   L.push(...mcpMarkdown(r.mcp));
+  L.push(...runnerMarkdown(r.runner));
   L.push('## How to reproduce', '');
   L.push('```sh', 'npm run bench            # builds, runs bench/run.mjs, rewrites docs/performance.md', '```', '');
   L.push('`node --no-node-snapshot bench/run.mjs [--out file] [--quick] [--only mcp]` runs it (or only section 6, printed, not written) without rebuilding (it re-executes itself with `--expose-gc`). It needs about a minute or two, creates its Caduceus homes under the system temp folder and removes them at the end. Close other work first: the numbers are wall-clock times on a shared machine. For a CPU profile of the call loop: `node --no-node-snapshot --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-call.mjs`.');
@@ -546,6 +551,16 @@ function printSummary(r) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+function runnerMarkdown(run) {
+  const ms = (v) => (v / 1000).toFixed(2);
+  return [
+    '## 7. The agent runner\'s overhead for one turn', '',
+    `One turn of \`caduceus run\` after start-up, in process (\`bench/runner.mjs\`): a new Agent (model resolution, context files, a new session row), the prompt through the \`buildPrompt\` hook, the tool list, two calls to the scripted-llm fixture provider (a real provider plugin in its own isolate that answers at once: first a tool call, then the answer), argument repair, \`hello_greet\` through the whole tool pipeline, and every session and audit row. The provider's own isolate time is included, so this is an upper bound on the runner's share. ${fmtInt(run.warm)} warm-up turns, then ${fmtInt(run.n)} timed turns.`, '',
+    '| Turn | p50 ms | p90 ms | p99 ms | mean ms |', '|---|---|---|---|---|',
+    `| One turn, one tool call | ${ms(run.p50)} | ${ms(run.p90)} | ${ms(run.p99)} | ${ms(run.mean)} |`, '',
+  ];
+}
+
 function mcpRow(mcp) {
   return { id: '6', what: 'Tool call through `caduceus mcp serve` (stdio) ÷ plain MCP stdio round trip — p50', value: `${mcp.ratio.toFixed(2)}× (${fmtUs(mcp.serve.p50)} vs ${fmtUs(mcp.plain.p50)})`, goal: `≤ ${MCP_GOAL_RATIO}×`, pass: mcp.ratio <= MCP_GOAL_RATIO };
 }
@@ -586,8 +601,10 @@ async function main() {
   const audit = await benchAudit();
   const build = benchBuild();
   const mcp = await benchMcp(api, MCP_LOOP, log);
+  settleGc();
+  const runner = await benchRunner(api, RUNNER_LOOP, log);
   const loadEnd = os.loadavg();
-  const r = { m, calls, list, memory, audit, build, mcp, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
+  const r = { m, calls, list, memory, audit, build, mcp, runner, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, renderMarkdown(r));
   printSummary(r);

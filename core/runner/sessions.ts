@@ -7,6 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { CaduceusError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import type { Statement } from 'better-sqlite3';
+
+const STATEMENTS = new WeakMap<Store, Map<string, Statement>>();
 import type { ChatMessage, ChatToolCall } from '../../sdk/types.js';
 
 export interface SessionRow {
@@ -72,44 +75,53 @@ export class Sessions {
     return this.store.db;
   }
 
+  /** Prepared statements, compiled once per store (a turn writes a dozen rows; preparing costs more than running). */
+  private stmt(sql: string): Statement {
+    let cache = STATEMENTS.get(this.store);
+    if (!cache) STATEMENTS.set(this.store, (cache = new Map()));
+    let st = cache.get(sql);
+    if (!st) cache.set(sql, (st = this.store.db.prepare(sql)));
+    return st;
+  }
+
   create(id: string, model: string, cwd: string): void {
     const now = Date.now();
-    this.db.prepare('INSERT INTO sessions (id, created_at, updated_at, model, cwd) VALUES (?, ?, ?, ?, ?)').run(id, now, now, model, cwd);
+    this.stmt('INSERT INTO sessions (id, created_at, updated_at, model, cwd) VALUES (?, ?, ?, ?, ?)').run(id, now, now, model, cwd);
   }
 
   get(id: string): SessionRow {
-    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
+    const row = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined;
     if (!row) throw new CaduceusError('CAD_ERR_SESSION_NOT_FOUND', `No session has the id '${id}'. Run \`caduceus sessions list\` to see session ids.`, { details: { session: id } });
     return row;
   }
 
   list(limit: number): SessionRow[] {
-    return this.db.prepare('SELECT * FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?').all(limit) as SessionRow[];
+    return this.stmt('SELECT * FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?').all(limit) as SessionRow[];
   }
 
   all(): SessionRow[] {
-    return this.db.prepare('SELECT * FROM sessions ORDER BY created_at, id').all() as SessionRow[];
+    return this.stmt('SELECT * FROM sessions ORDER BY created_at, id').all() as SessionRow[];
   }
 
   private nextSeq(id: string): number {
-    const r = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM session_messages WHERE session_id = ?').get(id) as { s: number };
+    const r = this.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM session_messages WHERE session_id = ?').get(id) as { s: number };
     return r.s + 1;
   }
 
   addMessage(id: string, turn: number, m: ChatMessage | { role: 'system'; content: string }): void {
     const now = Date.now();
     const toolCalls = m.role === 'assistant' && m.toolCalls?.length ? JSON.stringify(m.toolCalls) : null;
-    this.db.prepare(`INSERT INTO session_messages (session_id, seq, turn, role, content, tool_calls, tool_call_id, name, is_error, created_at)
+    this.stmt(`INSERT INTO session_messages (session_id, seq, turn, role, content, tool_calls, tool_call_id, name, is_error, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, this.nextSeq(id), turn, m.role, m.content, toolCalls,
       m.role === 'tool' ? m.toolCallId : null, m.role === 'tool' ? m.name : null, m.role === 'tool' && m.isError ? 1 : 0, now);
     if (m.role === 'user') {
-      this.db.prepare(`UPDATE sessions SET updated_at = ?, turns = MAX(turns, ?), title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?`)
+      this.stmt(`UPDATE sessions SET updated_at = ?, turns = MAX(turns, ?), title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?`)
         .run(now, turn, m.content.replace(/\s+/g, ' ').trim().slice(0, 80), id);
-    } else this.db.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?').run(now, id);
+    } else this.stmt('UPDATE sessions SET updated_at = ? WHERE id = ?').run(now, id);
   }
 
   messages(id: string): StoredMessage[] {
-    const rows = this.db.prepare('SELECT * FROM session_messages WHERE session_id = ? ORDER BY seq').all(id) as {
+    const rows = this.stmt('SELECT * FROM session_messages WHERE session_id = ? ORDER BY seq').all(id) as {
       seq: number; turn: number; role: StoredMessage['role']; content: string; tool_calls: string | null; tool_call_id: string | null; name: string | null; is_error: number; created_at: number;
     }[];
     return rows.map((r) => {
@@ -134,40 +146,40 @@ export class Sessions {
   }
 
   lastSystem(id: string): string | undefined {
-    const r = this.db.prepare("SELECT content FROM session_messages WHERE session_id = ? AND role = 'system' ORDER BY seq DESC LIMIT 1").get(id) as { content: string } | undefined;
+    const r = this.stmt("SELECT content FROM session_messages WHERE session_id = ? AND role = 'system' ORDER BY seq DESC LIMIT 1").get(id) as { content: string } | undefined;
     return r?.content;
   }
 
   addToolCall(id: string, c: StoredToolCall): void {
-    this.db.prepare(`INSERT OR REPLACE INTO session_tool_calls (session_id, call_id, turn, name, args, ok, result, error_code, duration_us, repairs, created_at)
+    this.stmt(`INSERT OR REPLACE INTO session_tool_calls (session_id, call_id, turn, name, args, ok, result, error_code, duration_us, repairs, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, c.callId, c.turn, c.name, c.args, c.ok ? 1 : 0, c.result, c.errorCode, c.durationUs, c.repairs.length ? JSON.stringify(c.repairs) : null, Date.now());
   }
 
   toolCalls(id: string): StoredToolCall[] {
-    const rows = this.db.prepare('SELECT * FROM session_tool_calls WHERE session_id = ? ORDER BY created_at, call_id').all(id) as {
+    const rows = this.stmt('SELECT * FROM session_tool_calls WHERE session_id = ? ORDER BY created_at, call_id').all(id) as {
       call_id: string; turn: number; name: string; args: string; ok: number; result: string; error_code: string | null; duration_us: number; repairs: string | null;
     }[];
     return rows.map((r) => ({ callId: r.call_id, turn: r.turn, name: r.name, args: r.args, ok: r.ok === 1, result: r.result, errorCode: r.error_code, durationUs: r.duration_us, repairs: r.repairs ? JSON.parse(r.repairs) as string[] : [] }));
   }
 
   addModelCall(id: string, c: ModelCallRecord): void {
-    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM session_model_calls WHERE session_id = ?').get(id) as { s: number }).s + 1;
+    const seq = (this.stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM session_model_calls WHERE session_id = ?').get(id) as { s: number }).s + 1;
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO session_model_calls (session_id, seq, turn, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, finish_reason, attempts, duration_ms, created_at)
+      this.stmt(`INSERT INTO session_model_calls (session_id, seq, turn, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, finish_reason, attempts, duration_ms, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, seq, c.turn, c.model, c.inputTokens, c.outputTokens, c.cacheReadTokens, c.cacheWriteTokens, c.finishReason ?? null, c.attempts, c.durationMs, Date.now());
-      this.db.prepare(`UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
+      this.stmt(`UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,
         cache_write_tokens = cache_write_tokens + ?, model = ?, updated_at = ? WHERE id = ?`).run(c.inputTokens, c.outputTokens, c.cacheReadTokens, c.cacheWriteTokens, c.model, Date.now(), id);
     })();
   }
 
   modelCalls(id: string): (ModelCallRecord & { seq: number })[] {
-    const rows = this.db.prepare('SELECT * FROM session_model_calls WHERE session_id = ? ORDER BY seq').all(id) as {
+    const rows = this.stmt('SELECT * FROM session_model_calls WHERE session_id = ? ORDER BY seq').all(id) as {
       seq: number; turn: number; model: string; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; finish_reason: string | null; attempts: number; duration_ms: number;
     }[];
     return rows.map((r) => ({ seq: r.seq, turn: r.turn, model: r.model, inputTokens: r.input_tokens, outputTokens: r.output_tokens, cacheReadTokens: r.cache_read_tokens, cacheWriteTokens: r.cache_write_tokens, finishReason: r.finish_reason ?? undefined, attempts: r.attempts, durationMs: r.duration_ms }));
   }
 
   setStatus(id: string, status: string): void {
-    this.db.prepare('UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?').run(status, Date.now(), id);
+    this.stmt('UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?').run(status, Date.now(), id);
   }
 }
