@@ -79,7 +79,7 @@ const PRELUDE_SOURCE = `(${prelude.toString()})`;
 const WASM_CAP_SOURCE = `(${capWasmMemory.toString()})`;
 
 /** Why an isolate stopped; the supervisor counts these as strikes. */
-export type FailureKind = 'timeout' | 'memory' | 'crash';
+export type FailureKind = 'timeout' | 'out-of-memory' | 'crash';
 
 export class Sandbox {
   private readonly isolate: ivm.Isolate;
@@ -310,7 +310,7 @@ export class Sandbox {
 
   private fail(err: unknown, opts: InvokeOptions): CaduceusError {
     const coded = this.classify(err, 'CAD_ERR_SANDBOX_CRASHED', opts);
-    const kind: FailureKind = coded.code === 'CAD_ERR_SANDBOX_TIMEOUT' ? 'timeout' : coded.code === 'CAD_ERR_SANDBOX_MEMORY' ? 'memory' : 'crash';
+    const kind: FailureKind = coded.code === 'CAD_ERR_SANDBOX_TIMEOUT' ? 'timeout' : coded.code === 'CAD_ERR_SANDBOX_MEMORY' ? 'out-of-memory' : 'crash';
     this.terminate(kind, coded);
     return coded;
   }

@@ -22,7 +22,7 @@ export const MAX_BODY_BYTES = 50 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 120_000;
 /** Credentials meant for one host are not forwarded to another on a redirect. */
-export const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+export const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key']);
 
 /** Does a net:<host> grant cover this URL host (and port)? Returns 'exact' when named literally. */
 export function matchNetGrant(hostGrants: readonly string[], host: string, port: string): 'exact' | 'wildcard' | undefined {

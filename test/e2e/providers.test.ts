@@ -218,6 +218,23 @@ describe('openai provider plugin', () => {
     expect(early.error?.message).toContain('ended before the reply was finished');
   });
 
+  it('keeps a reply whose connection drops after finish_reason, with a warning instead of usage', async () => {
+    // Events: role, 'abc', finish chunk, usage chunk, [DONE]; the drop comes after the finish chunk.
+    fake.queue({ text: 'abc', chunk: 4, fault: { type: 'disconnect', after: 3 } });
+    const r = await p.chat('openai', request());
+    expect(r.error).toBeUndefined();
+    expect(summarise(r.events)).toMatchObject({ text: 'abc', finish: 'stop', usage: undefined });
+    expect(p.logs.some((l) => l.level === 'warn' && l.message.includes('broke off after the reply finished'))).toBe(true);
+  });
+
+  it('reports a web page where the API should be as invalid_request, naming the setting to check', async () => {
+    fake.queue({ kind: 'raw', headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<html><body>Welcome to nginx!</body></html>' });
+    const r = await p.chat('openai', request());
+    expect(r.error?.code).toBe('CAD_ERR_PROVIDER_INVALID_REQUEST');
+    expect(r.error?.message).toContain('answered with a web page');
+    expect(r.error?.message).toContain('OPENAI_BASE_URL');
+  });
+
   it('maps an error object sent inside the stream', async () => {
     fake.queue({ text: 'partial', fault: { type: 'error', after: 2, message: 'Upstream provider crashed', errorType: 'server_error' } });
     const r = await p.chat('openai', request());

@@ -62,7 +62,7 @@ function byType(type: string, message: string, c: ErrorContext, where: string, e
 /** The ProviderError for a non-200 answer. */
 export function httpError(status: number, headers: Record<string, string>, bodyText: string, c: ErrorContext): ProviderError {
   const info = readErrorBody(bodyText);
-  const where = `${c.baseUrl} answered HTTP ${status}${info.type ? ` ${info.type}` : ''}${info.message ? `: ${info.message}` : ''}`;
+  const where = `${c.baseUrl} answered HTTP ${status}${info.type ? ` ${info.type}` : ''}${info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : ''}`;
   const retryAfterMs = status === 429 || status === 529 || status >= 500 ? parseRetryAfter(headers, c.nowMs) : undefined;
   const extra = retryAfterMs === undefined ? { status } : { status, retryAfterMs };
   if (status === 401 || status === 403) return new ProviderError('auth', `${where}. ${keyAdvice(c.keySource)}`, { status });
@@ -81,7 +81,7 @@ export function httpError(status: number, headers: Record<string, string>, bodyT
 export function streamError(error: unknown, c: ErrorContext): ProviderError {
   const e = (error && typeof error === 'object' ? error : {}) as Record<string, unknown>;
   const type = typeof e.type === 'string' ? e.type : '';
-  const message = typeof e.message === 'string' ? e.message.slice(0, 1000) : '';
+  const message = typeof e.message === 'string' ? e.message.slice(0, 1000).replace(/[.\s]+$/, '') : '';
   const where = `${c.baseUrl} sent an error event mid-stream${type ? ` (${type})` : ''}${message ? `: ${message}` : ''}`;
   return byType(type, message, c, where, {}) ?? new ProviderError('server', `${where}.`);
 }

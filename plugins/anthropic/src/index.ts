@@ -12,7 +12,7 @@ import { definePlugin, defineProvider, ProviderError, SseDecoder, type ChatEvent
 import { buildBody } from './request.js';
 import { EventReader, coalesce } from './stream.js';
 import { httpError, keyAdvice, type ErrorContext, type KeySource } from './errors.js';
-import { hostOf, openStream } from './url.js';
+import { hostOf, notAStream, openStream } from './url.js';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const API_VERSION = '2023-06-01';
@@ -94,6 +94,7 @@ const anthropic = defineProvider({
       const text = await res.text().catch(() => '');
       throw httpError(res.status, res.headers, text, { ...ectx, nowMs: ctx.clock.now() });
     }
+    if (/^text\/html/i.test(res.headers['content-type'] ?? '')) throw await notAStream(res, s.baseUrl, 'ANTHROPIC_BASE_URL or plugins.anthropic.baseUrl (the base without /v1)');
     const sse = new SseDecoder();
     const reader = new EventReader(ectx);
     let received = 0;

@@ -68,7 +68,8 @@ function blocksOf(m: ChatMessage): WireMessage {
       return { role: 'assistant', content };
     }
     case 'tool': {
-      const block: Block = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content };
+      // The API refuses an error result with empty content.
+      const block: Block = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.isError && m.content === '' ? 'The tool failed without a message.' : m.content };
       if (m.isError) block.is_error = true;
       return { role: 'user', content: [block] };
     }

@@ -37,3 +37,9 @@ export async function openStream(stream: ChatStream, pluginId: string, endpoint:
     throw err;
   }
 }
+
+/** A 200 answer that is a web page (a wrong base URL, a proxy's login page): not worth a retry. */
+export async function notAStream(res: StreamingResponse, baseUrl: string, setting: string): Promise<ProviderError> {
+  await res.cancel().catch(() => undefined);
+  return new ProviderError('invalid_request', `${baseUrl} answered with a web page (${res.headers['content-type']}) from ${res.url}, not an API event stream. Check ${setting}.`, { status: res.status });
+}

@@ -189,6 +189,15 @@ describe('buildBody', () => {
     expect(JSON.stringify(body)).not.toContain('cache_control');
   });
 
+  it('gives an empty error result some content, which the API requires', () => {
+    const body = buildBody({ model: 'm', system: [], tools: [], messages: [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 't', name: 'x', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 't', name: 'x', content: '', isError: true },
+    ] }, { maxTokens: undefined, promptCaching: false });
+    expect((body.messages as { content: unknown[] }[])[2]!.content).toEqual([{ type: 'tool_result', tool_use_id: 't', content: 'The tool failed without a message.', is_error: true }]);
+  });
+
   it('leaves out system and tools when there are none', () => {
     const body = buildBody({ model: 'm', system: [{ text: 'volatile', stable: false }], messages: [{ role: 'user', content: 'hi' }], tools: [], maxTokens: 5, temperature: 0 }, { maxTokens: 9, promptCaching: true });
     expect(body).toEqual({

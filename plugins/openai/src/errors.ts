@@ -54,7 +54,7 @@ export function keyAdvice(keySource: KeySource): string {
 /** The ProviderError for a non-200 answer. */
 export function httpError(status: number, headers: Record<string, string>, bodyText: string, c: ErrorContext): ProviderError {
   const info = readErrorBody(bodyText);
-  const said = info.message ? `: ${info.message}` : '';
+  const said = info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : '';
   const where = `${c.baseUrl} answered HTTP ${status}${said}`;
   if (status === 401 || status === 403) {
     return new ProviderError('auth', `${where}. ${keyAdvice(c.keySource)}`, { status });
@@ -80,7 +80,7 @@ export function httpError(status: number, headers: Record<string, string>, bodyT
 /** The ProviderError for an `{"error": ...}` object sent inside the stream (OpenRouter, vLLM and others do). */
 export function streamError(error: unknown, c: ErrorContext): ProviderError {
   const info = readErrorBody(JSON.stringify({ error }));
-  const text = `${c.baseUrl} reported an error mid-stream: ${info.message || 'no message'}`;
+  const text = `${c.baseUrl} reported an error mid-stream: ${info.message.replace(/[.\s]+$/, '') || 'no message'}`;
   const code = `${info.code} ${info.type}`;
   if (CONTEXT_WORDING.test(`${code} ${info.message}`)) return new ProviderError('context_length', `${text}.`);
   if (/rate_limit|\b429\b/.test(code)) return new ProviderError('rate_limit', `${text}.`);

@@ -14,7 +14,7 @@ import { definePlugin, defineProvider, ProviderError, SseDecoder, type ChatEvent
 import { buildBody } from './request.js';
 import { ChunkReader, coalesce, completionEvents } from './stream.js';
 import { httpError, keyAdvice, type ErrorContext, type KeySource } from './errors.js';
-import { hostOf, openStream } from './url.js';
+import { hostOf, notAStream, openStream } from './url.js';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -100,6 +100,7 @@ const openai = defineProvider({
       throw httpError(res.status, res.headers, text, { ...ectx, nowMs: ctx.clock.now() });
     }
     const contentType = res.headers['content-type'] ?? '';
+    if (/^text\/html/i.test(contentType)) throw await notAStream(res, s.baseUrl, 'OPENAI_BASE_URL or plugins.openai.baseUrl (it usually ends in /v1)');
     if (contentType.includes('application/json')) {
       await emitAll(stream, res, completionEvents(await readRest(res, ectx), ectx));
       return;
