@@ -97,6 +97,12 @@ const HOOK_MEANING: Record<string, string> = {
   pluginLoad: 'veto the loading of other plugins',
   pluginLoaded: 'be told when plugins load',
   pluginUnloaded: 'be told when plugins unload',
+  buildPrompt: 'add to, change or remove parts of the system prompt every model sees',
+  sessionStart: 'be told when an agent session starts (its id, model and working directory)',
+  sessionEnd: 'be told when an agent session ends',
+  resolveCommands: 'add slash commands to `caduceus chat`',
+  runCommand: 'answer slash commands, sending text to the model as the user',
+  skillsChanged: 'be told when skills are added, changed or removed',
 };
 
 function dependentsOf(k: Kernel, id: string): string[] {

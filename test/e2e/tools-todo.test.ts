@@ -65,9 +65,9 @@ describe('todo tool (CLI)', () => {
 
   it('refuses unknown ids and empty updates without changing anything', () => {
     const missing = failure({ action: 'update', updates: [{ id: 5, status: 'completed' }, { id: 99, status: 'completed' }] }, 's1');
-    expect(missing.code).toBe('TODO_NOT_FOUND');
+    expect(missing.code).toBe('todo:not_found');
     expect(missing.message).toContain('no item with id 99 in this list (ids: 5). Nothing was changed');
-    expect(failure({ action: 'update', updates: [{ id: 5 }] }, 's1')).toMatchObject({ code: 'TODO_ARGS', message: expect.stringContaining('changes nothing') });
+    expect(failure({ action: 'update', updates: [{ id: 5 }] }, 's1')).toMatchObject({ code: 'todo:bad_args', message: expect.stringContaining('changes nothing') });
     expect(ok({ action: 'list' }, 's1').items).toEqual([{ id: 5, content: 'again', status: 'pending' }]);
   });
 
@@ -76,14 +76,14 @@ describe('todo tool (CLI)', () => {
     ok({ action: 'add', items: batch(50) }, 'big');
     ok({ action: 'add', items: batch(50) }, 'big');
     const full = failure({ action: 'add', items: batch(1) }, 'big');
-    expect(full.code).toBe('TODO_FULL');
+    expect(full.code).toBe('todo:full');
     expect(full.message).toContain('holds 100 of 100 items');
     expect(full.message).toContain('"clear"');
   });
 
   it('rejects bad arguments', () => {
-    expect(failure({ action: 'add' }, 's3')).toMatchObject({ code: 'TODO_ARGS' });
-    expect(failure({ action: 'update' }, 's3')).toMatchObject({ code: 'TODO_ARGS' });
+    expect(failure({ action: 'add' }, 's3')).toMatchObject({ code: 'todo:bad_args' });
+    expect(failure({ action: 'update' }, 's3')).toMatchObject({ code: 'todo:bad_args' });
     for (const args of [
       { action: 'done' },
       { action: 'add', items: [{ content: 'x', status: 'blocked' }] },

@@ -186,20 +186,20 @@ describe('web plugin (web_fetch, web_search)', () => {
     expect(next.nextOffset).toBeUndefined();
     expect(first.content + next.content).toBe(LONG);
     const past = await call('web_fetch', { url: `${base}/long`, offset: LONG.length + 5 });
-    expect(pluginCode(past)).toBe('WEB_OFFSET');
+    expect(pluginCode(past)).toBe('web:offset');
     expect(past.error.message).toContain(`offset ${LONG.length + 5} is past the end`);
   });
 
   it('refuses binary bodies and HTTP errors with the reason, and pages over plugins.web.maxBytes', async () => {
     const png = await call('web_fetch', { url: `${base}/image.png` });
-    expect(pluginCode(png)).toBe('WEB_BINARY');
+    expect(pluginCode(png)).toBe('web:binary');
     expect(png.error.message).toContain('content type "image/png"');
     const missing = await call('web_fetch', { url: `${base}/missing` });
-    expect(pluginCode(missing)).toBe('WEB_HTTP_STATUS');
+    expect(pluginCode(missing)).toBe('web:http_status');
     expect(missing.error.message).toContain('answered 404 Not Found: # Not here The page is gone.');
     config({ maxBytes: 65_536 });
     const huge = await call('web_fetch', { url: `${base}/huge` });
-    expect(pluginCode(huge)).toBe('WEB_TOO_LARGE');
+    expect(pluginCode(huge)).toBe('web:too_large');
     expect(huge.error.message).toContain('larger than 65536 bytes (plugins.web.maxBytes)');
     config({});
   });
@@ -273,7 +273,7 @@ describe('web plugin (web_fetch, web_search)', () => {
 
   it('explains a SearXNG instance that does not allow the JSON format', async () => {
     const r = await call('web_search', { query: 'nojson' });
-    expect(pluginCode(r)).toBe('WEB_SEARCH_FAILED');
+    expect(pluginCode(r)).toBe('web:search_failed');
     expect(r.error.message).toContain('refused the JSON format (HTTP 403)');
     expect(r.error.message).toContain('search.formats must include json');
   });
@@ -281,12 +281,12 @@ describe('web plugin (web_fetch, web_search)', () => {
   it('searches through Brave with the key from the secret store, and explains a missing or rejected key', async () => {
     config({ search: { provider: 'brave', url: `${base}/brave`, country: 'us', safesearch: 2 } });
     const missing = await call('web_search', { query: 'caduceus' });
-    expect(pluginCode(missing)).toBe('WEB_SEARCH_KEY_MISSING');
+    expect(pluginCode(missing)).toBe('web:search_key_missing');
     expect(missing.error.message).toContain('caduceus secrets set BRAVE_API_KEY');
 
     expect(home.run(['secrets', 'set', 'BRAVE_API_KEY'], { input: 'wrong-key' }).code).toBe(0);
     const rejected = await call('web_search', { query: 'caduceus' });
-    expect(pluginCode(rejected)).toBe('WEB_SEARCH_FAILED');
+    expect(pluginCode(rejected)).toBe('web:search_failed');
     expect(rejected.error.message).toContain('answered 401 Unauthorized (SUBSCRIPTION_TOKEN_INVALID: The provided subscription token is invalid.)');
     expect(rejected.error.message).toContain('Check the key in the secret BRAVE_API_KEY');
     expect(rejected.error.message).not.toContain('wrong-key');

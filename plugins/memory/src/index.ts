@@ -17,11 +17,11 @@ let host: PluginContext | undefined;
 function findOne(entries: readonly string[], oldText: string, target: Target): number {
   const hits = entries.flatMap((e, i) => (e.includes(oldText) ? [i] : []));
   if (!hits.length) {
-    throw memoryError('MEMORY_NOT_FOUND', `memory: no entry in "${target}" contains ${quote(oldText)}. Use action "list" to see the entries, and pass part of one as oldText.`);
+    throw memoryError('memory:not_found', `memory: no entry in "${target}" contains ${quote(oldText)}. Use action "list" to see the entries, and pass part of one as oldText.`);
   }
   const distinct = [...new Set(hits.map((i) => entries[i]!))];
   if (distinct.length > 1) {
-    throw memoryError('MEMORY_AMBIGUOUS', `memory: ${quote(oldText)} matches ${distinct.length} different entries in "${target}": ${distinct.slice(0, 5).map((e, n) => `${n + 1}) ${preview(e)}`).join(', ')}. Pass a longer oldText that only one of them contains.`);
+    throw memoryError('memory:ambiguous', `memory: ${quote(oldText)} matches ${distinct.length} different entries in "${target}": ${distinct.slice(0, 5).map((e, n) => `${n + 1}) ${preview(e)}`).join(', ')}. Pass a longer oldText that only one of them contains.`);
   }
   return hits[0]!;
 }
@@ -32,7 +32,7 @@ async function checkText(ctx: PluginContext, text: string): Promise<string | und
   const first = scan.findings.find((f) => f.rule === scan.rule);
   const where = `rule ${scan.rule}${first ? `: "${first.excerpt}"` : ''}`;
   if (scan.verdict === 'dangerous') {
-    throw memoryError('MEMORY_UNSAFE', `memory: refused to store this entry: the injection scanner rates it dangerous (${where}). Memory is shown to the model in every later session, so it may not hold text that overrides instructions, hides content or leaks secrets. Store the fact itself in plain words.`);
+    throw memoryError('memory:unsafe', `memory: refused to store this entry: the injection scanner rates it dangerous (${where}). Memory is shown to the model in every later session, so it may not hold text that overrides instructions, hides content or leaks secrets. Store the fact itself in plain words.`);
   }
   return scan.verdict === 'caution' ? `stored, but the injection scanner flags it as caution (${where})` : undefined;
 }
@@ -42,7 +42,7 @@ function checkRoom(ctx: PluginContext, target: Target, entries: readonly string[
   const used = usage(entries);
   if (used - removing + adding > limit) {
     const key = target === 'memory' ? 'memoryChars' : 'userChars';
-    throw memoryError('MEMORY_FULL', `memory: store "${target}" is full: ${used} of ${limit} characters used by ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}; this change adds ${adding - removing} and only ${limit - used} are free. Remove or shorten entries first (actions "remove" and "replace"; "list" shows them), or ask the operator to raise plugins.memory.${key}.`);
+    throw memoryError('memory:full', `memory: store "${target}" is full: ${used} of ${limit} characters used by ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}; this change adds ${adding - removing} and only ${limit - used} are free. Remove or shorten entries first (actions "remove" and "replace"; "list" shows them), or ask the operator to raise plugins.memory.${key}.`);
   }
 }
 
@@ -81,7 +81,7 @@ const memory = defineTool({
     let warning: string | undefined;
     if (action === 'add') {
       const text = content?.trim();
-      if (!text) throw memoryError('MEMORY_ARGS', 'memory: action "add" needs content, the text of the new entry.');
+      if (!text) throw memoryError('memory:bad_args', 'memory: action "add" needs content, the text of the new entry.');
       if (entries.includes(text)) {
         return { action, message: `already stored in "${t}"; nothing changed`, stores: { [t]: view(ctx, t, entries) } };
       }
@@ -91,7 +91,7 @@ const memory = defineTool({
       message = `added to "${t}"`;
     } else if (action === 'replace') {
       const text = content?.trim();
-      if (!oldText || !text) throw memoryError('MEMORY_ARGS', 'memory: action "replace" needs oldText (a unique part of the entry to change) and content (its new text).');
+      if (!oldText || !text) throw memoryError('memory:bad_args', 'memory: action "replace" needs oldText (a unique part of the entry to change) and content (its new text).');
       const i = findOne(entries, oldText, t);
       warning = await checkText(ctx, text);
       checkRoom(ctx, t, entries, text.length, entries[i]!.length);
@@ -101,7 +101,7 @@ const memory = defineTool({
       else entries[i] = text;
       message = `replaced ${preview(before)} in "${t}"`;
     } else {
-      if (!oldText) throw memoryError('MEMORY_ARGS', 'memory: action "remove" needs oldText, a unique part of the entry to remove.');
+      if (!oldText) throw memoryError('memory:bad_args', 'memory: action "remove" needs oldText, a unique part of the entry to remove.');
       const i = findOne(entries, oldText, t);
       const [gone] = entries.splice(i, 1);
       message = `removed ${preview(gone!)} from "${t}"`;

@@ -49,7 +49,7 @@ export function view(ctx: PluginContext, target: Target, entries: string[]): Sto
 }
 
 /** An Error whose `code` survives the sandbox boundary (codes listed in docs/tools.md). */
-export function memoryError(code: 'MEMORY_FULL' | 'MEMORY_NOT_FOUND' | 'MEMORY_AMBIGUOUS' | 'MEMORY_UNSAFE' | 'MEMORY_ARGS', message: string): Error {
+export function memoryError(code: 'memory:full' | 'memory:not_found' | 'memory:ambiguous' | 'memory:unsafe' | 'memory:bad_args', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 

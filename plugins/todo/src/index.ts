@@ -29,7 +29,7 @@ const INDEX = 'lists';
 
 const item = z.object({ id: z.int(), content: z.string(), status: z.enum(STATUSES) });
 
-function todoError(code: 'TODO_ARGS' | 'TODO_NOT_FOUND' | 'TODO_FULL', message: string): Error {
+function todoError(code: 'todo:bad_args' | 'todo:not_found' | 'todo:full', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
@@ -106,22 +106,22 @@ const todo = defineTool({
     const list = await loadList(ctx, key);
     let message: string;
     if (action === 'add') {
-      if (!items?.length) throw todoError('TODO_ARGS', 'todo: action "add" needs items, e.g. [{"content":"write the tests"}].');
+      if (!items?.length) throw todoError('todo:bad_args', 'todo: action "add" needs items, e.g. [{"content":"write the tests"}].');
       if (list.items.length + items.length > MAX_ITEMS) {
         const c = counts(list.items);
-        throw todoError('TODO_FULL', `todo: the list holds ${list.items.length} of ${MAX_ITEMS} items (${c.completed} completed, ${c.cancelled} cancelled), so ${items.length} more do not fit. Use action "clear" to drop finished items first.`);
+        throw todoError('todo:full', `todo: the list holds ${list.items.length} of ${MAX_ITEMS} items (${c.completed} completed, ${c.cancelled} cancelled), so ${items.length} more do not fit. Use action "clear" to drop finished items first.`);
       }
       const added = items.map((i) => ({ id: list.nextId++, content: i.content.trim() || i.content, status: i.status ?? 'pending' }));
       list.items.push(...added);
       message = `added ${added.map((i) => `#${i.id}`).join(', ')}`;
     } else if (action === 'update') {
-      if (!updates?.length) throw todoError('TODO_ARGS', 'todo: action "update" needs updates, e.g. [{"id":1,"status":"completed"}].');
+      if (!updates?.length) throw todoError('todo:bad_args', 'todo: action "update" needs updates, e.g. [{"id":1,"status":"completed"}].');
       const missing = updates.filter((u) => !list.items.some((i) => i.id === u.id)).map((u) => u.id);
       if (missing.length) {
-        throw todoError('TODO_NOT_FOUND', `todo: no item with id ${missing.join(', ')} in this list (ids: ${list.items.map((i) => i.id).join(', ') || 'none'}). Nothing was changed; use action "list" to see the items.`);
+        throw todoError('todo:not_found', `todo: no item with id ${missing.join(', ')} in this list (ids: ${list.items.map((i) => i.id).join(', ') || 'none'}). Nothing was changed; use action "list" to see the items.`);
       }
       const empty = updates.find((u) => u.status === undefined && u.content === undefined);
-      if (empty) throw todoError('TODO_ARGS', `todo: the update for item ${empty.id} changes nothing; give a status or a content. Nothing was changed.`);
+      if (empty) throw todoError('todo:bad_args', `todo: the update for item ${empty.id} changes nothing; give a status or a content. Nothing was changed.`);
       for (const u of updates) {
         const target = list.items.find((i) => i.id === u.id)!;
         if (u.status) target.status = u.status;

@@ -45,28 +45,27 @@ export function settings(ctx: PluginContext): WebSettings {
 }
 
 export type WebErrorCode =
-  | 'WEB_HTTP_STATUS'
-  | 'WEB_BINARY'
-  | 'WEB_TOO_LARGE'
-  | 'WEB_OFFSET'
-  | 'WEB_SEARCH_NOT_CONFIGURED'
-  | 'WEB_SEARCH_KEY_MISSING'
-  | 'WEB_SEARCH_FAILED';
+  | 'web:http_status'
+  | 'web:binary'
+  | 'web:too_large'
+  | 'web:offset'
+  | 'web:search_not_configured'
+  | 'web:search_key_missing'
+  | 'web:search_failed';
 
 /**
  * An Error whose `code` survives the sandbox boundary (see docs/tools.md for the table). Host errors
  * (`CAD_ERR_NET_BLOCKED`, `CAD_ERR_PERMISSION_DENIED`, …) are passed on with their own code.
  */
-export function webError(code: WebErrorCode | string, message: string): Error {
-  const err = new Error(message) as Error & { code: string };
-  err.code = code;
-  return err;
+export function webError(code: WebErrorCode, message: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 /** Re-throws a host error with what the tool was doing in front of its message, keeping its code. */
 export function hostError(doing: string, err: unknown): Error {
   const e = err as { code?: unknown; message?: unknown };
-  return webError(typeof e?.code === 'string' ? e.code : 'CAD_ERR_NET_FAILED', `${doing}: ${typeof e?.message === 'string' ? e.message : String(err)}`);
+  const code = typeof e?.code === 'string' ? e.code : 'CAD_ERR_NET_FAILED';
+  return Object.assign(new Error(`${doing}: ${typeof e?.message === 'string' ? e.message : String(err)}`), { code });
 }
 
 /** A short, single-line excerpt of a body for error messages. */

@@ -44,6 +44,8 @@ export function parseHtml(html: string): Element {
   const current = () => stack[stack.length - 1]!;
   const text = (t: string) => {
     if (!t) return;
+    // Words directly in an unclosed <head> belong to the body, as in a browser.
+    if (current().tag === 'head' && /\S/.test(t)) stack.length -= 1;
     const kids = current().children;
     const last = kids[kids.length - 1];
     if (typeof last === 'string') kids[kids.length - 1] = last + t;

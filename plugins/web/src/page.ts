@@ -86,15 +86,15 @@ export async function fetchPage(args: FetchArgs, ctx: PluginContext): Promise<Fe
   } catch (err) {
     const message = String((err as { message?: unknown })?.message ?? err);
     if (/exceeds \d+ bytes/.test(message)) {
-      throw webError('WEB_TOO_LARGE', `web_fetch: ${JSON.stringify(args.url)} is larger than ${cfg.maxBytes} bytes (plugins.web.maxBytes), so it was not read. Raise plugins.web.maxBytes (at most 20 MiB) or fetch a smaller page.`);
+      throw webError('web:too_large', `web_fetch: ${JSON.stringify(args.url)} is larger than ${cfg.maxBytes} bytes (plugins.web.maxBytes), so it was not read. Raise plugins.web.maxBytes (at most 10 MiB) or fetch a smaller page.`);
     }
     throw hostError(`web_fetch could not fetch ${JSON.stringify(args.url)}`, err);
   }
   const contentType = res.headers['content-type'] ?? '';
   const kind = classify(contentType, res.body);
   if (kind === 'binary') {
-    if (res.status >= 400) throw webError('WEB_HTTP_STATUS', `web_fetch: ${JSON.stringify(res.url)} answered ${res.status} ${res.statusText}`);
-    throw webError('WEB_BINARY', `web_fetch: ${JSON.stringify(res.url)} is not text (content type "${contentType || 'none'}", ${res.body.length} characters as decoded); only HTML and text pages can be read.`);
+    if (res.status >= 400) throw webError('web:http_status', `web_fetch: ${JSON.stringify(res.url)} answered ${res.status} ${res.statusText}`);
+    throw webError('web:binary', `web_fetch: ${JSON.stringify(res.url)} is not text (content type "${contentType || 'none'}", ${res.body.length} characters as decoded); only HTML and text pages can be read.`);
   }
   let title: string | undefined;
   let content: string;
@@ -110,11 +110,11 @@ export async function fetchPage(args: FetchArgs, ctx: PluginContext): Promise<Fe
     outFormat = /markdown/.test(contentType) ? 'markdown' : 'text';
   }
   if (res.status >= 400) {
-    throw webError('WEB_HTTP_STATUS', `web_fetch: ${JSON.stringify(res.url)} answered ${res.status} ${res.statusText}${content.trim() ? `: ${excerpt(content)}` : ''}`);
+    throw webError('web:http_status', `web_fetch: ${JSON.stringify(res.url)} answered ${res.status} ${res.statusText}${content.trim() ? `: ${excerpt(content)}` : ''}`);
   }
   const totalChars = content.length;
   if (offset > 0 && offset >= totalChars) {
-    throw webError('WEB_OFFSET', `web_fetch: offset ${offset} is past the end of ${JSON.stringify(res.url)}, whose content is ${totalChars} characters; use an offset below ${totalChars}.`);
+    throw webError('web:offset', `web_fetch: offset ${offset} is past the end of ${JSON.stringify(res.url)}, whose content is ${totalChars} characters; use an offset below ${totalChars}.`);
   }
   let end = Math.min(totalChars, offset + maxChars);
   // Never cut a surrogate pair in half.

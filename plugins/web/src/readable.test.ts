@@ -78,6 +78,7 @@ describe('htmlToReadable: Markdown', () => {
     expect(md('<p>1 < 2 and 3 > 2</p><my-card><h3>Card</h3><p>body</p></my-card>')).toBe('1 < 2 and 3 > 2\n\n### Card\n\nbody');
     expect(md('<p>unterminated <a href="/x">link')).toBe('unterminated [link](https://example.com/x)');
     expect(md('<script>if (a</b) {}</script><p>after script</p>')).toBe('after script');
+    expect(md('<html><head><title>T</title>Stray words<p>then a paragraph')).toBe('Stray words\n\nthen a paragraph');
   });
 
   it('flattens nesting past the depth cap instead of recursing without bound', () => {

@@ -60,7 +60,7 @@ async function getJson(ctx: PluginContext, cfg: WebSettings, label: string, url:
 export async function search(ctx: PluginContext, cfg: WebSettings, query: string, limit: number): Promise<SearchAnswer> {
   const s = cfg.search;
   if (!s) {
-    throw webError('WEB_SEARCH_NOT_CONFIGURED', 'web_search has no search provider. Set plugins.web.search in $CADUCEUS_HOME/config.json, e.g. {"provider":"searxng","url":"http://localhost:8888"} or {"provider":"brave"} (see docs/tools.md).');
+    throw webError('web:search_not_configured', 'web_search has no search provider. Set plugins.web.search in $CADUCEUS_HOME/config.json, e.g. {"provider":"searxng","url":"http://localhost:8888"} or {"provider":"brave"} (see docs/tools.md).');
   }
   return s.provider === 'brave' ? brave(ctx, cfg, s, query, limit) : searxng(ctx, cfg, s, query, limit);
 }
@@ -74,10 +74,10 @@ async function searxng(ctx: PluginContext, cfg: WebSettings, s: SearchSettings, 
   const label = `SearXNG at ${base}`;
   const r = await getJson(ctx, cfg, label, url, {});
   if (r.status === 403) {
-    throw webError('WEB_SEARCH_FAILED', `${label} refused the JSON format (HTTP 403). Allow it in the instance's settings.yml: search.formats must include json.`);
+    throw webError('web:search_failed', `${label} refused the JSON format (HTTP 403). Allow it in the instance's settings.yml: search.formats must include json.`);
   }
   if (r.status !== 200 || !r.data || typeof r.data !== 'object') {
-    throw webError('WEB_SEARCH_FAILED', `${label} answered ${r.status} ${r.statusText}${r.data === undefined ? ' without JSON' : ''}: ${excerpt(r.body, 200)}`);
+    throw webError('web:search_failed', `${label} answered ${r.status} ${r.statusText}${r.data === undefined ? ' without JSON' : ''}: ${excerpt(r.body, 200)}`);
   }
   const d = r.data as {
     results?: unknown[]; answers?: unknown[]; suggestions?: unknown[]; infoboxes?: unknown[]; unresponsive_engines?: unknown[];
@@ -125,7 +125,7 @@ async function brave(ctx: PluginContext, cfg: WebSettings, s: SearchSettings, qu
     throw hostError(`web_search could not read the secret ${BRAVE_SECRET} for Brave Search`, err);
   }
   if (!key) {
-    throw webError('WEB_SEARCH_KEY_MISSING', `web_search uses Brave Search, which needs an API key, and the secret ${BRAVE_SECRET} is not set. Store it: printf %s "$KEY" | caduceus secrets set ${BRAVE_SECRET}`);
+    throw webError('web:search_key_missing', `web_search uses Brave Search, which needs an API key, and the secret ${BRAVE_SECRET} is not set. Store it: printf %s "$KEY" | caduceus secrets set ${BRAVE_SECRET}`);
   }
   const base = trimSlash(s.url ?? BRAVE_DEFAULT_URL);
   let url = `${base}/res/v1/web/search?q=${encodeURIComponent(query)}&count=${limit}`;
@@ -139,7 +139,7 @@ async function brave(ctx: PluginContext, cfg: WebSettings, s: SearchSettings, qu
     const why = e ? `${typeof e.code === 'string' ? e.code : 'error'}: ${plain(e.detail, 300)}` : excerpt(r.body, 200);
     const fix = r.status === 401 || r.status === 403 ? ` Check the key in the secret ${BRAVE_SECRET}.`
       : r.status === 429 ? ' The plan\'s rate limit was reached; retry later.' : '';
-    throw webError('WEB_SEARCH_FAILED', `${label} answered ${r.status} ${r.statusText} (${why}).${fix}`);
+    throw webError('web:search_failed', `${label} answered ${r.status} ${r.statusText} (${why}).${fix}`);
   }
   const d = r.data as { web?: { results?: unknown[] }; query?: { altered?: unknown } };
   const results: SearchHit[] = [];
