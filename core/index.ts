@@ -6,7 +6,8 @@ export { Kernel, defaultHome, type KernelOptions, type CaduceusConfig } from './
 export { ERRORS, CaduceusError, isCoded, type ErrorCode, type CodedErrorShape } from './errors.js';
 export { STAGE, PLUGIN_HOOKS, type PluginHookName, type StageName } from './hook-names.js';
 export type { Hooks, Verdict, ToolCallInfo, ToolResultInfo, ToolErrorInfo, PluginLoadInfo, PluginEventInfo } from './hooks.js';
-export type { ToolView, PluginRecord } from './registry.js';
+export type { ToolView, PluginRecord, ToolOrigin, McpToolInfo } from './registry.js';
+export type { ToolSource, ToolSources, SourceInvokeOptions, SourceProblem } from './tool-source.js';
 export type { ToolCallResult, CallOptions } from './pipeline.js';
 export type { AuditEvent, AuditRow, AuditChainRow } from './audit.js';
 export type { AuditVerification, AuditProblem } from './store/audit-verify.js';

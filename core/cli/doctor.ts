@@ -27,7 +27,7 @@ export async function doctor(opts: { json?: boolean }): Promise<number> {
       }
     }
     for (const conflict of k.conflicts()) {
-      findings.push({ plugin: conflict.plugins.join(','), ok: false, code: 'CAD_ERR_REGISTRY_DUPLICATE', problem: `tool '${conflict.name}' is contributed by ${conflict.plugins.join(' and ')}`, fix: `caduceus plugins disable ${conflict.plugins[1]}` });
+      findings.push({ plugin: conflict.plugins.join(','), ok: false, code: 'CAD_ERR_REGISTRY_DUPLICATE', problem: `tool '${conflict.name}' is contributed by ${conflict.plugins.join(' and ')}`, fix: mcpConflictFix(conflict.plugins) ?? `caduceus plugins disable ${conflict.plugins[1]}` });
     }
     for (const conflict of commandTable(k.plugins()).conflicts) {
       findings.push({ plugin: conflict.plugins.join(','), ok: false, code: 'CAD_ERR_REGISTRY_DUPLICATE', problem: `command '${conflict.name}' is contributed by ${conflict.plugins.join(' and ')}, so neither serves it`, fix: `caduceus plugins disable ${conflict.plugins[1]}` });
@@ -54,6 +54,12 @@ export async function doctor(opts: { json?: boolean }): Promise<number> {
     console.log(healthy ? c.green('All checks passed.') : c.red('Some checks failed; see the fixes above.'));
     return healthy ? EXIT.OK : EXIT.FAILURE;
   });
+}
+
+/** A name an MCP server shares (owners `mcp:<server>`) is fixed by filtering it out of one server. */
+function mcpConflictFix(owners: string[]): string | undefined {
+  const server = owners.find((o) => o.startsWith('mcp:'))?.slice(4);
+  return server === undefined ? undefined : `add the tool to mcpServers.${server}.tools.exclude in $CADUCEUS_HOME/config.json, or disable one of ${owners.join(', ')}`;
 }
 
 function fixFor(code: string, id: string): string {

@@ -29,7 +29,7 @@ export async function types(opts: { out?: string; plugin?: string[]; json?: bool
       const owners = conflicts.get(t.name);
       if (owners) { skipped.push({ name: t.name, plugin: t.plugin, reason: `contributed by both ${owners.map((o) => `'${o}'`).join(' and ')}, so neither is served` }); continue; }
       if (!t.trustClasses.includes('plugin')) { skipped.push({ name: t.name, plugin: t.plugin, reason: `plugins may not call it (trustClasses: ${t.trustClasses.join(', ')})` }); continue; }
-      tools.push({ name: t.name, plugin: t.plugin, description: t.description, source: `plugin ${t.plugin} ${k.plugin(t.plugin).version}`, inputSchema: t.inputSchema, resultSchema: t.resultSchema });
+      tools.push({ name: t.name, plugin: t.plugin, description: t.description, source: t.origin === 'mcp' ? `MCP server ${t.mcp?.server ?? t.plugin}` : `plugin ${t.plugin} ${k.plugin(t.plugin).version}`, inputSchema: t.inputSchema, resultSchema: t.resultSchema });
     }
     const command = ['caduceus types', ...(only ? [...only].sort().map((id) => `--plugin ${id}`) : [])].join(' ');
     const r = await renderToolTypes(tools, { command });

@@ -60,8 +60,6 @@ export class McpConnection {
   /** The tools of the current (or last) connection; undefined until one succeeded in this kernel. */
   tools: CachedTool[] | undefined;
   lastError: CaduceusError | undefined;
-  /** Whether this kernel tried to connect at all (prepare and lookup misses try each server once). */
-  attempted = false;
 
   constructor(readonly server: McpServerConfig, private readonly host: ConnectionHost) {
     if (server.transport === 'stdio') this.log = new ServerLog(serverLogFile(host.home, server.name));
@@ -103,7 +101,6 @@ export class McpConnection {
 
   private async connect(): Promise<Client> {
     if (this.closing) throw new CaduceusError('CAD_ERR_MCP_CONNECT', `MCP server '${this.server.name}' is shutting down with the kernel.`, { plugin: this.owner });
-    this.attempted = true;
     const s = this.server;
     const t0 = performance.now();
     // A reference to a missing secret is a config error: no strike, nothing started.

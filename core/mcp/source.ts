@@ -4,9 +4,9 @@
  * the MCP SDK. Servers connect:
  *   - on the first call of one of their tools (the connection then lives as long as the kernel);
  *   - in `prepare()`, which the model-facing list (`resolveToolsForModel`, so `caduceus run`/`chat`) and
- *     long-running commands call: every enabled server is connected once, in parallel, for fresh lists;
- *   - on a lookup miss of an `mcp__…` name, for servers this kernel has not connected yet (a server that
- *     was added but never listed);
+ *     long-running commands call: every enabled server this kernel has not connected is connected, in
+ *     parallel, for fresh lists (one that failed before listing anything is tried again after its backoff);
+ *   - on a lookup miss of an `mcp__…` name, for the same servers (a server added but never listed);
  *   - by `caduceus mcp add` and `caduceus mcp test`.
  * Each connection refreshes the cached list, so the next `tools list` shows what the server now offers.
  */
@@ -98,18 +98,31 @@ export class McpToolSource implements ToolSource {
     return out;
   }
 
-  /** Connects every enabled server this kernel has not tried yet (in parallel); failures are recorded, not thrown. */
+  /**
+   * Servers worth connecting now: enabled ones this kernel has not tried, and ones that never listed their
+   * tools in this kernel and whose backoff is over (not down). A server that listed once reconnects on its
+   * next call instead.
+   */
+  private unconnected(): McpServerConfig[] {
+    return this.servers().servers.filter((s) => {
+      if (!s.enabled) return false;
+      const conn = this.connections.get(s.name);
+      return !conn || (!conn.tools && !conn.down && conn.status === 'idle');
+    });
+  }
+
+  /** Connects the servers `unconnected()` names, in parallel; failures are recorded, not thrown. */
   async prepare(): Promise<void> {
-    const todo = this.servers().servers.filter((s) => s.enabled && !this.connections.get(s.name)?.attempted);
-    if (todo.length === 0) return;
-    await this.connectAll(todo);
+    const waiting = this.unconnected();
+    if (waiting.length === 0) return;
+    await this.connectAll(waiting);
   }
 
   async lookupMissed(name: string): Promise<boolean> {
     if (!name.startsWith(MCP_PREFIX)) return false;
-    const todo = this.servers().servers.filter((s) => s.enabled && !this.connections.get(s.name)?.attempted);
-    if (todo.length === 0) return false;
-    await this.connectAll(todo);
+    const waiting = this.unconnected();
+    if (waiting.length === 0) return false;
+    await this.connectAll(waiting);
     return true;
   }
 
