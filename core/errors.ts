@@ -53,7 +53,7 @@ export const ERRORS = {
   CAD_ERR_SANDBOX_RESULT_TOO_LARGE: { meaning: 'A tool result exceeded the descriptor maxResultBytes and was refused.', fix: 'Return less data, or raise maxResultBytes in the tool descriptor.' },
   CAD_ERR_SANDBOX_PROTOCOL: { meaning: 'The isolate answered something the kernel did not ask for or cannot read.', fix: 'Build the plugin with the Caduceus SDK; do not call kernel bridge functions directly.' },
   // tools
-  CAD_ERR_TOOL_NOT_FOUND: { meaning: 'No enabled plugin contributes a tool with that name.', fix: 'Run `caduceus tools list` to see tool names.' },
+  CAD_ERR_TOOL_NOT_FOUND: { meaning: 'No enabled plugin or MCP server contributes a tool with that name.', fix: 'Run `caduceus tools list` to see tool names.' },
   CAD_ERR_TOOL_UNAVAILABLE: { meaning: 'The tool exists but cannot run here now (see its status reason).', fix: 'Follow the fix shown by `caduceus doctor`.' },
   CAD_ERR_TOOL_ARGS_JSON: { meaning: 'The tool arguments are not valid JSON.', fix: "Quote the arguments as one JSON object, e.g. '{\"name\":\"Ada\"}'." },
   CAD_ERR_TOOL_ARGS_INVALID: { meaning: 'The tool arguments do not match the tool inputSchema.', fix: 'Fix the named field; `caduceus tools list --json` shows the schema.' },

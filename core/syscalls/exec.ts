@@ -4,9 +4,11 @@
  * mode → the operator's deny globs → allow globs run without asking → in allowlist mode nothing else
  * runs → dangerous commands need approval (the `approval` hook) → run. The command runs in the
  * workspace with a filtered environment (no secrets unless granted as env:<NAME>), a timeout that kills
- * its whole process group, and capped stdout/stderr. Every decision and every run is audited.
+ * its whole process group, and capped stdout/stderr; a lifeline kills that group if this process dies
+ * first. Every decision and every run is audited. The guard and the spawning are shared with background
+ * processes (processes.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve, relative, isAbsolute, sep } from 'node:path';
 import { CaduceusError } from '../errors.js';
 import { digest, type AuditEvent } from '../audit.js';
@@ -130,8 +132,7 @@ export function filteredEnv(grants: ReadonlySet<string>): NodeJS.ProcessEnv {
 function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxBytes: number, input: string | undefined): Promise<ExecResult> {
   const t0 = performance.now();
   return new Promise((done) => {
-    // Its own process group, so a timeout kills everything the command started, not only the shell.
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnGroup(command, cwd, env);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -145,8 +146,8 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: nu
       chunks.push(chunk);
       return size + chunk.length;
     };
-    child.stdout.on('data', (c: Buffer) => { outBytes = take(out, outBytes, c); });
-    child.stderr.on('data', (c: Buffer) => { errBytes = take(err, errBytes, c); });
+    child.stdout!.on('data', (c: Buffer) => { outBytes = take(out, outBytes, c); });
+    child.stderr!.on('data', (c: Buffer) => { errBytes = take(err, errBytes, c); });
     const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -155,12 +156,13 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: nu
       }
     };
     const timer = setTimeout(() => { timedOut = true; kill(); }, timeoutMs);
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(input ?? '');
     const finish = (exitCode: number | null, signal: string | null) => {
       clearTimeout(timer);
       // Nothing the command started outlives the call: background jobs left in its group are killed.
       kill();
+      child.stdio[3]?.destroy();
       done({
         exitCode, signal, truncated, timedOut,
         stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
@@ -168,6 +170,27 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: nu
       });
     };
     child.on('error', (e) => { err.push(Buffer.from(String(e.message))); finish(127, null); });
+    // When the shell exits, the rest of its group goes too (the lifeline watcher included, which closes
+    // the last pipe, so 'close' follows once the output is read).
+    child.on('exit', () => kill());
     child.on('close', (code, signal) => finish(code, signal));
   });
+}
+
+/**
+ * The lifeline: a watcher in the command's process group blocks reading fd 3, a socket whose other end
+ * only this host process holds, and kills the whole group when it reads end of file, which happens however
+ * the host ends (kernel close, Ctrl-C, a crash, SIGKILL). The command itself runs as `/bin/sh -c "$1"`
+ * with the original stdin and stderr (saved on fds 4 and 5) and without fd 3; the wrapper's own messages go
+ * to /dev/null, and it exits with the command's status (128+n when a signal ended the command).
+ */
+const LIFELINE = 'exec 4<&0 5>&2 2>/dev/null; { read -r _ <&3; kill -KILL 0; } </dev/null >/dev/null 4<&- 5>&- & '
+  + '/bin/sh -c -- "$1" <&4 2>&5 3<&- 4<&- 5>&- & c=$!; exec 4<&- 5>&-; wait "$c"';
+
+/**
+ * Starts a command as the leader of its own process group (so a kill reaches everything it started) with a
+ * lifeline, so nothing it started outlives this process. stdio: stdin, stdout, stderr, lifeline.
+ */
+export function spawnGroup(command: string, cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn('/bin/sh', ['-c', LIFELINE, 'sh', command], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
 }

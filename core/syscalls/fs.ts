@@ -39,7 +39,34 @@ export function realpathLoose(p: string): string {
     rest.unshift(basename(cur));
     cur = parent;
   }
-  return join(realpathSync(cur), ...rest);
+  return join(realpathSync.native(cur), ...rest);
+}
+
+/**
+ * Realpaths of the granted roots and of the homes, which every fs call compares against: kept for a
+ * second, since re-resolving them on each call was most of the cost of a read (a plugin indexing 1,000
+ * skill files makes 1,000 calls). A root moved or re-linked is seen within that second; until then the
+ * check still uses the folder that was granted. The path being accessed is always resolved afresh.
+ */
+const realCache = new Map<string, { real: string | undefined; at: number }>();
+function realOf(p: string): string | undefined {
+  const now = Date.now();
+  const hit = realCache.get(p);
+  if (hit && now - hit.at < 1000) return hit.real;
+  let real: string | undefined;
+  try {
+    real = realpathSync.native(p);
+  } catch {
+    real = undefined;
+  }
+  if (realCache.size > 4096) realCache.clear();
+  realCache.set(p, { real, at: now });
+  return real;
+}
+
+/** realpathLoose for the homes and roots (cached, see realOf). */
+function realLooseCached(p: string): string {
+  return realOf(p) ?? realpathLoose(p);
 }
 
 export function inside(root: string, p: string): boolean {
@@ -64,7 +91,7 @@ export function resolveInRoots(ctx: FsContext, requested: string, mode: 'read' |
       { plugin: ctx.plugin, details: { syscall: `fs.${mode}`, path: requested } });
   }
   const real = followFinal ? realpathLoose(abs) : join(realpathLoose(dirname(abs)), basename(abs));
-  const ok = roots.some((r) => inside(existsSync(r) ? realpathSync(r) : r, real));
+  const ok = roots.some((r) => inside(realOf(r) ?? r, real));
   if (!ok) {
     throw new CaduceusError('CAD_ERR_FS_OUTSIDE_ROOT',
       `Plugin '${ctx.plugin}' path ${JSON.stringify(requested)} resolves to '${real}', outside its granted ${mode} roots (${roots.join(', ')}).`,
@@ -89,11 +116,11 @@ export function protectedPathKind(real: string, caduceusHome: string): 'credenti
   const name = basename(real);
   // `real` is realpath'd, so the home is compared in both spellings: a home reached through a symlink
   // (/tmp on macOS) must not make its secrets look like any other file.
-  for (const h of new Set([caduceusHome, realpathLoose(caduceusHome)])) {
+  for (const h of new Set([caduceusHome, realLooseCached(caduceusHome)])) {
     if (inside(join(h, 'secrets'), real) || (inside(h, real) && /^caduceus\.db(-wal|-shm)?$/.test(name))) return 'caduceus-store';
   }
   if (PROTECTED_NAMES.includes(name) || name === '.env' || name.startsWith('.env.')) return 'credential';
-  for (const home of new Set([homedir(), realpathLoose(homedir())])) {
+  for (const home of new Set([homedir(), realLooseCached(homedir())])) {
     if (PROTECTED_DIRS.some((d) => inside(join(home, d), real))) return 'credential';
   }
   return undefined;
@@ -115,9 +142,9 @@ function checkWritable(ctx: FsContext, real: string, requested: string): void {
   // is itself inside the home, e.g. fs.write:$CADUCEUS_HOME/skills). A grant that merely contains the home
   // (fs.write:$HOME) does not count.
   const ownData = (h: string) => inside(join(h, 'data', ctx.plugin), real);
-  const homes = [...new Set([ctx.caduceusHome, realpathLoose(ctx.caduceusHome)])];
+  const homes = [...new Set([ctx.caduceusHome, realLooseCached(ctx.caduceusHome)])];
   const grantedFolder = (h: string) => ctx.roots.write.some((r) => {
-    const root = existsSync(r) ? realpathSync(r) : r;
+    const root = realOf(r) ?? r;
     const first = relative(h, root).split(sep)[0]!;
     return inside(h, root) && root !== h && !first.startsWith('..') && !KERNEL_HOME_ENTRIES.has(first) && inside(root, real);
   });

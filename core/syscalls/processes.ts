@@ -4,15 +4,16 @@
  * runs the command in its own process group in the workspace, with the filtered environment. Output
  * goes into a bounded buffer per stream; a poll takes what arrived since the previous poll (and says how
  * much the buffer had to drop). A kill, a timeout, the leader's exit and the kernel's close all end the
- * whole group, so nothing a command started outlives the `caduceus` process that started it.
+ * whole group, and the lifeline (exec.ts, `spawnGroup`) ends it when the host dies any other way, so
+ * nothing a command started outlives the `caduceus` process that started it.
  *
  * One table per kernel; each plugin sees only its own processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { CaduceusError } from '../errors.js';
 import { digest } from '../audit.js';
-import { clamp, filteredEnv, guardCommand, insideWorkspace, program, type ExecDeps } from './exec.js';
+import { clamp, filteredEnv, guardCommand, insideWorkspace, program, spawnGroup, type ExecDeps } from './exec.js';
 import type { ProcessInfo, ProcessOutput, ProcessStartOptions } from '../../sdk/types.js';
 
 /** Unread output kept per stream between polls; older unread output is dropped (and counted). */
@@ -102,7 +103,9 @@ export class ProcessTable {
   private readonly entries = new Map<string, Entry>();
   private next = 1;
   private shutDown = false;
+  /** Belt and braces beside the lifeline: a host that exits normally without closing its kernel. */
   private readonly onExit = () => this.killAllNow();
+  private listening = false;
 
   /** Starts a background command after the guard; resolves to its info (status `running`). */
   async start(d: ExecDeps, command: unknown, opts: ProcessStartOptions = {}): Promise<ProcessInfo> {
@@ -121,8 +124,9 @@ export class ProcessTable {
       throw new CaduceusError('CAD_ERR_SYSCALL_INVALID', `Plugin '${d.plugin}' passed process.start a cwd or input that is not a string.`, { plugin: d.plugin });
     }
     const cwd = insideWorkspace(d, opts.cwd);
-    // Its own process group, so a kill or a timeout reaches everything the command started.
-    const child = spawn('/bin/sh', ['-c', text], { cwd, env: filteredEnv(d.envGrants), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so a kill or a timeout reaches everything the command started; the lifeline
+    // ends that group even if this process dies without closing its kernel.
+    const child = spawnGroup(text, cwd, filteredEnv(d.envGrants));
     const id = `p${this.next++}`;
     let closedResolve!: () => void;
     const entry: Entry = {
@@ -132,7 +136,7 @@ export class ProcessTable {
       closed: new Promise((r) => (closedResolve = r)), audit: d.audit,
     };
     this.entries.set(id, entry);
-    if (this.entries.size === 1) process.on('exit', this.onExit);
+    this.listen(true);
     child.stdout!.on('data', (c: Buffer) => { entry.out.push(c); wake(entry); });
     child.stderr!.on('data', (c: Buffer) => { entry.err.push(c); wake(entry); });
     child.stdin!.on('error', () => undefined);
@@ -146,6 +150,7 @@ export class ProcessTable {
       if (entry.status !== 'running') return;
       if (entry.timer) clearTimeout(entry.timer);
       killGroup(entry, 'SIGKILL');
+      child.stdio[3]?.destroy();
       entry.out.end();
       entry.err.end();
       entry.exitCode = exitCode;
@@ -162,7 +167,7 @@ export class ProcessTable {
       wake(entry);
       closedResolve();
       this.prune(d.plugin);
-      if (![...this.entries.values()].some((e) => e.status === 'running')) process.off('exit', this.onExit);
+      if (![...this.entries.values()].some((e) => e.status === 'running')) this.listen(false);
     };
     child.on('error', (e) => { entry.err.push(String(e.message)); finish(127, null); });
     // Whatever the leader left running in its group ends with it, as for exec; that also closes the
@@ -221,7 +226,14 @@ export class ProcessTable {
   closeAll(reason = 'kernel closed'): void {
     for (const e of this.entries.values()) if (e.status === 'running') this.killNow(e, reason);
     this.shutDown = true;
-    process.off('exit', this.onExit);
+    this.listen(false);
+  }
+
+  private listen(on: boolean): void {
+    if (on === this.listening) return;
+    this.listening = on;
+    if (on) process.on('exit', this.onExit);
+    else process.off('exit', this.onExit);
   }
 
   private killNow(e: Entry, reason: string): void {

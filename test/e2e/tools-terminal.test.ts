@@ -10,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, makeHome, tempDir, type Home } from '../helpers/cli.js';
+import { BIN, ROOT, makeHome, tempDir, type Home } from '../helpers/cli.js';
 
 type Envelope = { ok: boolean; result?: any; error?: { code: string; message: string; details?: any } };
 const failure = (r: Envelope) => {
@@ -128,19 +129,28 @@ describe('terminal through caduceus tools call', () => {
   });
 
   it('starts a background process that ends when the caduceus process exits', async () => {
-    const r = ok('terminal', { command: 'echo $$ > bg.pid; exec sleep 60', background: true });
+    const r = ok('terminal', { command: 'sleep 60', background: true });
     expect(r).toMatchObject({ background: true, process: { id: 'p1', status: 'running', cwd: ws } });
     expect(r.note).toContain('"action":"poll"');
-    const pid = Number(readFileSync(join(ws, 'bg.pid'), 'utf8'));
-    expect(await until(() => !alive(pid))).toBe(true);
+    // The reported pid leads the process group; the CLI has exited, so the group is gone.
+    expect(await until(() => !alive(r.process.pid))).toBe(true);
     const rows = home.run(['audit', 'tail', '-n', '30', '--json']).json<any[]>();
-    expect(rows.find((x) => x.kind === 'exec.start')).toMatchObject({ plugin: 'terminal', detail: { id: 'p1', program: 'echo' } });
+    expect(rows.find((x) => x.kind === 'exec.start')).toMatchObject({ plugin: 'terminal', detail: { id: 'p1', program: 'sleep' } });
     expect(rows.find((x) => x.kind === 'exec.exit')).toMatchObject({ plugin: 'terminal', detail: { id: 'p1', status: 'killed', reason: 'kernel closed' } });
     // A later CLI process has its own table: the id is unknown there.
     const poll = failure(call('process', { action: 'poll', id: 'p1' }));
     expect(poll.code).toBe('CAD_ERR_PROCESS_NOT_FOUND');
     expect(ok('process', { action: 'list' })).toEqual({ processes: [] });
     expect(failure(call('process', { action: 'kill' })).code).toBe('terminal:bad_args');
+  });
+
+  it('leaves nothing running when the caduceus process is killed with SIGKILL mid-command (the lifeline)', async () => {
+    const cli = spawn(BIN, ['tools', 'call', 'terminal', JSON.stringify({ command: 'sleep 60 & echo $! > kid.pid; exec sleep 61', timeout: 300 })], { cwd: ws, env: home.env, stdio: 'ignore' });
+    expect(await until(() => existsSync(join(ws, 'kid.pid')) && readFileSync(join(ws, 'kid.pid'), 'utf8').endsWith('\n'), 20_000)).toBe(true);
+    const kid = Number(readFileSync(join(ws, 'kid.pid'), 'utf8'));
+    expect(alive(kid)).toBe(true);
+    cli.kill('SIGKILL');
+    expect(await until(() => !alive(kid))).toBe(true);
   });
 });
 
@@ -209,7 +219,7 @@ describe('background processes and approvals through the kernel API (one long-li
   it('keeps at most 256 Ki characters of unread output per stream and counts what it dropped', async () => {
     const { process: p } = await run('terminal', { command: 'head -c 400000 /dev/zero | tr "\\0" a', background: true });
     let polled: any;
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
       const list = await run('process', { action: 'list' });
       if (list.processes.find((x: any) => x.id === p.id).status !== 'running') break;
@@ -239,6 +249,27 @@ describe('background processes and approvals through the kernel API (one long-li
     expect(bg.process.status).toBe('running');
     expect(await until(() => !existsSync(join(ws, 'junk2')))).toBe(true);
     expect(asked).toEqual(['terminal: rm -rf junk', 'terminal: rm -rf junk', 'terminal: rm -rf junk2']);
+  });
+
+  it('ends background processes of a host process that dies without closing its kernel', async () => {
+    const dir = tempDir('cad-term-orphan-');
+    const script = join(dir, 'host.mjs');
+    writeFileSync(script, `
+      const { Kernel, enablePlugin } = await import(${JSON.stringify(join(ROOT, 'dist/core/index.js'))});
+      const k = new Kernel({ home: ${JSON.stringify(join(dir, 'home'))}, workspace: ${JSON.stringify(dir)}, bundledDir: ${JSON.stringify(join(ROOT, 'plugins'))} });
+      await enablePlugin(k, 'terminal', { yes: true });
+      const r = await k.callTool('terminal', { command: 'echo $$ > bg.pid; exec sleep 62', background: true }, { caller: 'model' });
+      process.stdout.write(JSON.stringify(r.ok) + '\\n');
+      setInterval(() => {}, 1000);
+    `);
+    const host = spawn(process.execPath, ['--no-node-snapshot', script], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let said = '';
+    host.stdout.on('data', (d) => (said += d));
+    expect(await until(() => said.includes('true') && existsSync(join(dir, 'bg.pid')) && readFileSync(join(dir, 'bg.pid'), 'utf8').endsWith('\n'), 20_000)).toBe(true);
+    const pid = Number(readFileSync(join(dir, 'bg.pid'), 'utf8'));
+    expect(alive(pid)).toBe(true);
+    host.kill('SIGKILL');
+    expect(await until(() => !alive(pid))).toBe(true);
   });
 
   it('refuses a ninth running process, then Kernel.close ends every one', async () => {
