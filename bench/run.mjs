@@ -3,7 +3,7 @@
 // reproduce). Run it with `npm run bench` (builds first). Options:
 //   --out <file>   where to write the report (default docs/performance.md)
 //   --quick        fewer iterations, for checking the harness itself (numbers are not representative)
-//   --only mcp     run only section 6 and print it (docs/performance.md is left alone)
+//   --only mcp     run only section 6 and print it (docs/performance.md is left alone); --only skills: section 8
 //
 // What it measures:
 //   1. a sandboxed synchronous tool call through the whole pipeline, with the bundled tool-policy guard
@@ -14,6 +14,7 @@
 //   5. audit log throughput, and that no committed audit row is lost when the writer is SIGKILLed
 //   6. a tool call through `caduceus mcp serve` over stdio vs a plain MCP stdio round trip (bench/mcp.mjs)
 //   7. the agent runner's overhead for a turn with one tool call, model answering at once (bench/runner.mjs)
+//   8. skills: 1,000 skills indexed at start, an edit visible to skills_list, RSS of watching them (bench/skills.mjs)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import {
 } from './lib.mjs';
 import { benchMcp, MCP_GOAL_RATIO } from './mcp.mjs';
 import { benchRunner, RUNNER_GOAL_MS } from './runner.mjs';
+import { benchSkills, skillsMarkdown, skillsRows } from './skills.mjs';
 
 ensureFlags(['--no-node-snapshot', '--expose-gc']);
 
@@ -33,7 +35,8 @@ const outIdx = argv.indexOf('--out');
 const OUT = outIdx >= 0 ? argv[outIdx + 1] : join(ROOT, 'docs/performance.md');
 const onlyIdx = argv.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
-if (ONLY !== undefined && ONLY !== 'mcp') throw new Error(`--only ${ONLY}: the sections that run alone are: mcp`);
+if (ONLY !== undefined && ONLY !== 'mcp' && ONLY !== 'skills') throw new Error(`--only ${ONLY}: the sections that run alone are: mcp, skills`);
+const SKILLS_LOOP = QUICK ? { rounds: 1, edits: 5 } : { rounds: 5, edits: 30 };
 const RUNNER_LOOP = QUICK ? { warm: 20, n: 100 } : { warm: 100, n: 1000 };
 const MCP_LOOP = QUICK ? { warm: 200, n: 1000 } : { warm: 1000, n: 6000 };
 
@@ -428,6 +431,7 @@ function goals(r) {
     { id: 'SDK', what: '`caduceus plugin build` of the scaffolded plugin (new process) — p50', value: fmtMs(build.p50), goal: `≤ ${GOALS.buildMs} ms`, pass: build.p50 <= GOALS.buildMs },
     mcpRow(r.mcp),
     { id: '7', what: 'Runner overhead, one turn with one tool call, model answering at once — p50', value: fmtMs(r.runner.p50 / 1000), goal: `≤ ${RUNNER_GOAL_MS} ms`, pass: r.runner.p50 / 1000 <= RUNNER_GOAL_MS },
+    ...skillsRows(r.skills),
     { id: '5', what: 'Audit rows lost on SIGKILL of the writer', value: `${audit.kills.reduce((a, k) => a + Math.max(0, k.lost), 0)} lost of ${fmtInt(audit.kills.reduce((a, k) => a + k.lastReported, 0))} reported (${audit.kills.length} trials)`, goal: 'none lost', pass: audit.killOk },
   ];
 }
@@ -525,9 +529,10 @@ function renderMarkdown(r) {
 
   L.push(...mcpMarkdown(r.mcp));
   L.push(...runnerMarkdown(r.runner));
+  L.push(...skillsMarkdown(r.skills));
   L.push('## How to reproduce', '');
   L.push('```sh', 'npm run bench            # builds, runs bench/run.mjs, rewrites docs/performance.md', '```', '');
-  L.push('`node --no-node-snapshot bench/run.mjs [--out file] [--quick] [--only mcp]` runs it (or only section 6, printed, not written) without rebuilding (it re-executes itself with `--expose-gc`). It needs about a minute or two, creates its Caduceus homes under the system temp folder and removes them at the end. Close other work first: the numbers are wall-clock times on a shared machine. For a CPU profile of the call loop: `node --no-node-snapshot --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-call.mjs`.');
+  L.push('`node --no-node-snapshot bench/run.mjs [--out file] [--quick] [--only mcp|skills]` runs it (or only section 6 or 8, printed, not written) without rebuilding (it re-executes itself with `--expose-gc`). It needs about a minute or two, creates its Caduceus homes under the system temp folder and removes them at the end. Close other work first: the numbers are wall-clock times on a shared machine. For a CPU profile of the call loop: `node --no-node-snapshot --cpu-prof --cpu-prof-dir=/tmp/prof bench/profile-call.mjs`.');
   L.push('');
   return L.join('\n');
 }
@@ -575,6 +580,13 @@ function mcpMarkdown(mcp) {
   return L;
 }
 
+async function onlySkills() {
+  await loadApi();
+  const skills = await benchSkills(api, SKILLS_LOOP, log);
+  for (const g of skillsRows(skills)) process.stdout.write(`${verdict(g.pass)}  ${g.what}: ${g.value} (goal ${g.goal})\n`);
+  process.stdout.write(`    load ${os.loadavg()[0].toFixed(2)}\n`);
+}
+
 async function onlyMcp() {
   await loadApi();
   const mcp = await benchMcp(api, MCP_LOOP, log);
@@ -585,6 +597,7 @@ async function onlyMcp() {
 
 async function main() {
   if (ONLY === 'mcp') return onlyMcp();
+  if (ONLY === 'skills') return onlySkills();
   const started = performance.now();
   const loadStart = os.loadavg();
   const m = machine();
@@ -603,8 +616,10 @@ async function main() {
   const mcp = await benchMcp(api, MCP_LOOP, log);
   settleGc();
   const runner = await benchRunner(api, RUNNER_LOOP, log);
+  settleGc();
+  const skills = await benchSkills(api, SKILLS_LOOP, log);
   const loadEnd = os.loadavg();
-  const r = { m, calls, list, memory, audit, build, mcp, runner, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
+  const r = { m, calls, list, memory, audit, build, mcp, runner, skills, loadStart, loadEnd, elapsedS: (performance.now() - started) / 1000 };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, renderMarkdown(r));
   printSummary(r);

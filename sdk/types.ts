@@ -786,7 +786,8 @@ export interface WatchOptions {
 /**
  * One delivery of `ctx.fs.watch`: the changes since the last batch, one per path (an add then a delete
  * in one batch cancel out), with absolute paths under the path you watched. `overflow` means changes may
- * have been missed (too many at once, the folder appeared or vanished, a fallback to polling): rescan.
+ * have been missed (too many at once, the folder appeared or vanished, a fallback to polling, and once
+ * when the watch is first ready, since changes just before that went unseen): rescan.
  * `mode` is `native`, `polling` (the system ran out of native watches) or `waiting` (the folder is gone).
  *
  * @example

@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
   mcp.command('add <name> [command...]').description('add a server: `mcp add <name> -- <command> [args…]` (stdio) or `mcp add <name> --url <url>` (Streamable HTTP); connects once to list its tools')
     .option('--url <url>', 'a Streamable HTTP endpoint instead of a command')
     .option('-e, --env <KEY=VALUE...>', 'environment for a stdio server (VALUE may be ${secret:NAME} or ${env:NAME}); nothing else of yours is passed on')
-    .option('-H, --header <"Name: value"...>', 'HTTP headers for a url server (values may use ${secret:NAME})')
+    .option('-H, --header <header...>', 'HTTP headers for a url server, as "Name: value" (values may use ${secret:NAME})')
     .option('--cwd <dir>', 'working directory of a stdio server')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 60000)')
     .option('--include <tool...>', 'serve only these tools (names or * globs); wins over --exclude')

@@ -28,7 +28,7 @@ export interface WatchEvent {
 
 export interface WatchBatch {
   events: WatchEvent[];
-  /** Events were lost or dropped (too many at once, a fallback to polling, the folder appeared): rescan. */
+  /** Events may have been missed (too many at once, a fallback to polling, the folder appeared, the watch just became ready): rescan. */
   overflow: boolean;
   mode: 'native' | 'polling' | 'waiting';
 }
@@ -37,6 +37,7 @@ export interface WatchBatch {
 export interface WatchEmitter {
   on(event: 'all', fn: (type: string, path: string) => void): unknown;
   on(event: 'error', fn: (err: unknown) => void): unknown;
+  on(event: 'ready', fn: () => void): unknown;
   close(): Promise<void>;
 }
 
@@ -97,12 +98,20 @@ export class Watch {
   private polling: boolean;
   private closed = false;
 
+  private started = false;
+
   constructor(private readonly spec: WatchSpec) {
     this.polling = spec.polling === true || process.env.CADUCEUS_WATCH_POLLING === '1';
-    this.start();
+    // Started on the next turn of the event loop, not inside the syscall: loading chokidar and setting
+    // up its first watches stays off the plugin call that asked (its 'ready' rescan covers the gap).
+    setImmediate(() => {
+      this.started = true;
+      this.start();
+    });
   }
 
   get mode(): WatchBatch['mode'] {
+    if (!this.started) return this.polling ? 'polling' : isDir(this.spec.real) ? 'native' : 'waiting';
     return this.emitter ? (this.polling ? 'polling' : 'native') : 'waiting';
   }
 
@@ -126,6 +135,13 @@ export class Watch {
     this.emitter = emitter;
     emitter.on('all', (type, path) => this.onEvent(emitter, type, path));
     emitter.on('error', (err) => this.onError(emitter, err));
+    // chokidar sets its watches up asynchronously: whatever changed before it was ready went unseen, so
+    // the listener is told to rescan once it is.
+    emitter.on('ready', () => {
+      if (this.closed || emitter !== this.emitter) return;
+      this.overflow = true;
+      this.schedule();
+    });
   }
 
   private onEvent(from: WatchEmitter, type: string, path: string): void {

@@ -140,7 +140,7 @@ export function parseSkill(text: string, file: string): { skill: ParsedSkill } |
   if (typeof metadata !== 'object' || Array.isArray(metadata) || metadata === null) {
     return err(at('metadata'), '`metadata` must be a mapping of keys to values', 'Indent `key: value` lines under `metadata:`.', 'metadata');
   }
-  const requires = readRequires(metadata as YamlMap, at('metadata'), file);
+  const requires = readRequires(metadata as YamlMap, () => at('metadata'), file);
   if ('problem' in requires) return requires;
 
   for (const key of Object.keys(fm)) {
@@ -160,11 +160,11 @@ export function parseSkill(text: string, file: string): { skill: ParsedSkill } |
 }
 
 /** `metadata.caduceus.requires`: bins, env, tools and platforms, each a list of names. */
-function readRequires(metadata: YamlMap, line: number, file: string): { requires: Requires } | { problem: Problem } {
+function readRequires(metadata: YamlMap, line: () => number, file: string): { requires: Requires } | { problem: Problem } {
   const requires: Requires = { bins: [], env: [], tools: [], platforms: [] };
   const cad = metadata.caduceus;
   if (cad === undefined || cad === null) return { requires };
-  const fail = (message: string, fix: string): { problem: Problem } => ({ problem: { severity: 'error', file, line, field: 'metadata.caduceus', message, fix } });
+  const fail = (message: string, fix: string): { problem: Problem } => ({ problem: { severity: 'error', file, line: line(), field: 'metadata.caduceus', message, fix } });
   if (typeof cad !== 'object' || Array.isArray(cad)) return fail('`metadata.caduceus` must be a mapping', 'Indent `requires:` under `caduceus:`.');
   const req = (cad as YamlMap).requires;
   if (req === undefined || req === null) return { requires };

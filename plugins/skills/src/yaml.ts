@@ -181,12 +181,17 @@ class Parser {
     while (body.length && body[body.length - 1] === '' && chomp !== '+') body.pop();
     let text: string;
     if (folded) {
+      // Lines fold into spaces; an empty line is a line break; more-indented lines keep theirs.
       text = '';
-      body.forEach((l, k) => {
-        if (k === 0) text = l;
-        else if (l === '' || l.startsWith(' ') || body[k - 1] === '' || body[k - 1]!.startsWith(' ')) text += `\n${l}`;
+      let prev: string | undefined;
+      for (const l of body) {
+        if (prev === undefined) text = l;
+        else if (l === '') text += '\n';
+        else if (prev === '') text += l;
+        else if (l.startsWith(' ') || prev.startsWith(' ')) text += `\n${l}`;
         else text += ` ${l}`;
-      });
+        prev = l;
+      }
     } else text = body.join('\n');
     if (chomp === '-') return text;
     return body.length ? `${text}\n` : '';
