@@ -5,7 +5,7 @@
  * Anthropic wire formats are tested against fake servers in providers.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -314,7 +314,9 @@ describe('caduceus chat', () => {
     expect(r.stderr).toContain("/help from plugin 'scripted-llm' collides with a built-in command and is skipped");
   });
 
-  it('asks a guard\'s approval question inline in a terminal, and denies it when nothing can ask', async () => {
+  // script(1) (util-linux) gives the chat a pseudo-terminal; without it the inline question cannot be tested.
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('asks a guard\'s approval question inline in a terminal, and denies it when nothing can ask', async () => {
     const cfg = join(home.dir, 'config.json');
     const saved = readFileSync(cfg, 'utf8');
     writeFileSync(cfg, JSON.stringify({ ...JSON.parse(saved), plugins: { 'tool-policy': { ask: ['hello_count'] } } }));
