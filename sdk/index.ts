@@ -4,7 +4,7 @@
  * tool descriptors from these definitions, so the two never drift.
  */
 import { z } from 'zod';
-import type { ChatRequest, ChatStream, CommandIO, HookName, ToolCallContext, PluginContext, PluginHookHandlers, ProviderErrorKind } from './types.js';
+import type { ChatRequest, ChatStream, CommandIO, HookName, ToolCallContext, PluginContext, PluginHookHandlers } from './types.js';
 
 export type * from './types.js';
 /**
@@ -20,6 +20,7 @@ export { z };
 
 export { STAGE, HOST_ERROR_CODES, type StageName, type HostErrorCode } from './constants.js';
 export { SseDecoder, parseRetryAfter, type SseEvent } from './sse.js';
+export { ProviderError, coalesceEvents, baseUrlHost, grantTargetOf, openProviderStream, notAnEventStream } from './provider-kit.js';
 import type { StageName } from './constants.js';
 
 /**
@@ -252,25 +253,6 @@ export function defineProvider(opts: ProviderOptions): ProviderDefinition {
   return { name: opts.name, chat, describe: () => ({ kind: 'llm', ...rest }) };
 }
 
-/**
- * The error a provider throws so the host knows what went wrong: the kind decides retries and the message
- * the user sees. `retryAfterMs` (from a `Retry-After` header) is honoured, capped by the host.
- *
- * @example
- * ```ts
- * if (res.status === 429) throw new ProviderError('rate_limit', 'rate limited', { status: 429, retryAfterMs: Number(res.headers['retry-after']) * 1000 });
- * ```
- */
-export class ProviderError extends Error {
-  readonly code: string;
-  readonly details: { kind: ProviderErrorKind; status?: number; retryAfterMs?: number };
-  constructor(kind: ProviderErrorKind, message: string, extra: { status?: number; retryAfterMs?: number } = {}) {
-    super(message);
-    this.name = 'ProviderError';
-    this.code = `provider:${kind}`;
-    this.details = { kind, ...extra };
-  }
-}
 
 /**
  * Everything `defineCommand` takes. `name` becomes `caduceus <name>`; it must not be a built-in command

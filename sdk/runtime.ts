@@ -6,11 +6,11 @@
  * Calling `.parse()` on it throws with a message that says what to do instead.
  */
 import type { CommandDefinition, CommandOptions, PluginDefinition, PluginOptions, ProviderDefinition, ProviderOptions, ToolDefinition, ToolOptions } from './index.js';
-import type { ProviderErrorKind } from './types.js';
 import type { z as Z } from 'zod';
 
 export { STAGE, HOST_ERROR_CODES } from './constants.js';
 export { SseDecoder, parseRetryAfter } from './sse.js';
+export { ProviderError, coalesceEvents, baseUrlHost, grantTargetOf, openProviderStream, notAnEventStream } from './provider-kit.js';
 
 const PARSE_METHODS = new Set(['parse', 'safeParse', 'parseAsync', 'safeParseAsync', 'decode', 'encode']);
 
@@ -61,17 +61,6 @@ export function defineProvider(opts: ProviderOptions): ProviderDefinition {
   };
 }
 
-/** Same shape as the SDK's ProviderError: the prelude carries `code` and `details` across to the host. */
-export class ProviderError extends Error {
-  readonly code: string;
-  readonly details: { kind: ProviderErrorKind; status?: number; retryAfterMs?: number };
-  constructor(kind: ProviderErrorKind, message: string, extra: { status?: number; retryAfterMs?: number } = {}) {
-    super(message);
-    this.name = 'ProviderError';
-    this.code = `provider:${kind}`;
-    this.details = { kind, ...extra };
-  }
-}
 
 export function defineCommand(opts: CommandOptions): CommandDefinition {
   return {

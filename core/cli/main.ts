@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<void> {
   sessions.command('export [ids...]').description('export sessions as ShareGPT-style JSONL trajectories, secrets redacted').option('--all', 'every session').option('-o, --out <file>', 'write to a file (mode 600) instead of stdout')
     .action(run(async () => (await import('./sessions.js')).exportSessions));
   program.command('providers').description('LLM providers of enabled plugins, and whether each is configured').option('--json', 'machine-readable output')
-    .action(run(async () => (await import('./sessions.js')).providers));
+    .action(run(async () => (await import('./providers.js')).providers));
 
   program.command('types').description('write a .d.ts that types ctx.tools.call for the tools of installed plugins (reads manifests only)')
     .option('-o, --out <file>', 'the .d.ts to write', 'caduceus-tools.d.ts')

@@ -2,6 +2,7 @@
  * `caduceus run "<prompt>"`: one turn of the agent loop, streamed to stdout (tool progress on stderr),
  * or one JSON object with `--json`. Exits 0 when the model answered, 1 when the turn failed.
  */
+import { CaduceusError } from '../errors.js';
 import { withKernel } from './open.js';
 import { c, EXIT, printJson } from './output.js';
 import type { Agent, RunnerEvent } from '../runner/agent.js';
@@ -29,20 +30,14 @@ export function parseIterations(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw Object.assign(new Error(`--max-iterations must be a whole number from 1 to 1000, not ${JSON.stringify(raw)}.`), { code: 'CAD_ERR_CLI_USAGE' });
+    throw new CaduceusError('CAD_ERR_CLI_USAGE', `--max-iterations must be a whole number from 1 to 1000, not ${JSON.stringify(raw)}.`);
   }
   return n;
 }
 
 export async function run(prompt: string, opts: RunOptions): Promise<number> {
-  const { CaduceusError } = await import('../errors.js');
   if (!prompt || !prompt.trim()) throw new CaduceusError('CAD_ERR_CLI_USAGE', 'caduceus run needs a prompt: caduceus run "what is in README.md?"');
-  let maxIterations: number | undefined;
-  try {
-    maxIterations = parseIterations(opts.maxIterations);
-  } catch (err) {
-    throw new CaduceusError('CAD_ERR_CLI_USAGE', (err as Error).message);
-  }
+  const maxIterations = parseIterations(opts.maxIterations);
   const { Agent } = await import('../runner/agent.js');
   const { tapTerminalApprovals } = await import('./approval-prompt.js');
   return withKernel(async (k) => {

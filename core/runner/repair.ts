@@ -69,9 +69,13 @@ function tryObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Where the first top-level value ends (exclusive), or undefined when the text ends first. */
-function scan(text: string): { end: number | undefined } {
-  let depth = 0;
+/**
+ * One pass over JSON text, strings and escapes respected: where the first top-level value ends
+ * (exclusive; undefined when the text ends first), the closers still owed, whether it ends inside a
+ * string, and whether the brackets matched as far as they went.
+ */
+function scan(text: string): { end: number | undefined; owed: string[]; inString: boolean; matched: boolean } {
+  const owed: string[] = [];
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
@@ -81,36 +85,23 @@ function scan(text: string): { end: number | undefined } {
       continue;
     }
     if (ch === '"') inString = true;
-    else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '{') owed.push('}');
+    else if (ch === '[') owed.push(']');
     else if (ch === '}' || ch === ']') {
-      depth--;
-      if (depth === 0) return { end: i + 1 };
+      if (owed.pop() !== ch) return { end: undefined, owed, inString, matched: false };
+      if (owed.length === 0) return { end: i + 1, owed, inString, matched: true };
     }
   }
-  return { end: undefined };
+  return { end: undefined, owed, inString, matched: true };
 }
 
 /** Closes an unterminated string and every open bracket of truncated JSON. */
 function close(text: string): string | undefined {
-  const stack: string[] = [];
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{') stack.push('}');
-    else if (ch === '[') stack.push(']');
-    else if (ch === '}' || ch === ']') {
-      if (stack.pop() !== ch) return undefined;
-    }
-  }
+  const { owed, inString, matched } = scan(text);
+  if (!matched) return undefined;
   let out = text;
   if (inString) out += '"';
   // A dangling key or colon cannot be completed sensibly: drop it.
   out = out.replace(/,\s*"[^"]*"\s*:?\s*$/, '').replace(/\{\s*"[^"]*"\s*:?\s*$/, '{').replace(/[,:]\s*$/, '');
-  return out + stack.reverse().join('');
+  return out + owed.reverse().join('');
 }

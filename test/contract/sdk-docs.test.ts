@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
-const ENTRIES = ['sdk/index.ts', 'sdk/types.ts', 'sdk/constants.ts', 'sdk/testing.ts'];
+const ENTRIES = ['sdk/index.ts', 'sdk/types.ts', 'sdk/constants.ts', 'sdk/testing.ts', 'sdk/sse.ts', 'sdk/provider-kit.ts', 'sdk/chat-types.ts'];
 
 function undocumented(file: string): string[] {
   const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');

@@ -8,11 +8,10 @@
  * 2023-06-01`, and cache markers on the stable prompt prefix, the tools and the conversation (see
  * request.ts). The plugin never retries: it reports the failure kind and the host's runner decides.
  */
-import { definePlugin, defineProvider, ProviderError, SseDecoder, type ChatEvent, type ChatStream, type PluginContext, type StreamingResponse } from 'caduceus/sdk';
+import { baseUrlHost, coalesceEvents, definePlugin, defineProvider, notAnEventStream, openProviderStream, ProviderError, SseDecoder, type ChatEvent, type ChatStream, type PluginContext, type StreamingResponse } from 'caduceus/sdk';
 import { buildBody } from './request.js';
-import { EventReader, coalesce } from './stream.js';
+import { EventReader } from './stream.js';
 import { httpError, keyAdvice, type ErrorContext, type KeySource } from './errors.js';
-import { hostOf, notAStream, openStream } from './url.js';
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const API_VERSION = '2023-06-01';
@@ -43,7 +42,7 @@ async function settings(ctx: PluginContext): Promise<Settings> {
   const configured = typeof cfg.baseUrl === 'string' && cfg.baseUrl.trim() !== '' ? cfg.baseUrl.trim() : null;
   const baseUrl = (configured ?? (await optional(() => ctx.env.get('ANTHROPIC_BASE_URL'))) ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const endpoint = /\/v1\/messages$/.test(baseUrl) ? baseUrl : /\/v1$/.test(baseUrl) ? `${baseUrl}/messages` : `${baseUrl}/v1/messages`;
-  const host = hostOf(baseUrl);
+  const host = baseUrlHost(baseUrl);
   if (host === null) {
     throw new ProviderError('invalid_request', `The Anthropic base URL ${JSON.stringify(baseUrl)} is not an http(s) URL. Set plugins.anthropic.baseUrl in config.json or ANTHROPIC_BASE_URL to e.g. https://api.anthropic.com.`);
   }
@@ -65,7 +64,7 @@ async function settings(ctx: PluginContext): Promise<Settings> {
 }
 
 async function emitAll(stream: ChatStream, res: StreamingResponse, events: ChatEvent[]): Promise<void> {
-  for (const e of coalesce(events)) {
+  for (const e of coalesceEvents(events)) {
     if (!stream.emit(e)) {
       await res.cancel().catch(() => undefined);
       throw new ProviderError('cancelled', 'The call was cancelled while the reply streamed.');
@@ -89,12 +88,12 @@ const anthropic = defineProvider({
     const body = buildBody(request, { maxTokens: s.maxTokens, promptCaching: s.promptCaching });
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', 'anthropic-version': API_VERSION, ...s.headers };
     if (s.key) headers['x-api-key'] = s.key;
-    const res = await openStream(stream, ctx.pluginId, s.endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
+    const res = await openProviderStream(stream, ctx.pluginId, s.endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
     if (res.status !== 200) {
       const text = await res.text().catch(() => '');
       throw httpError(res.status, res.headers, text, { ...ectx, nowMs: ctx.clock.now() });
     }
-    if (/^text\/html/i.test(res.headers['content-type'] ?? '')) throw await notAStream(res, s.baseUrl, 'ANTHROPIC_BASE_URL or plugins.anthropic.baseUrl (the base without /v1)');
+    if (/^text\/html/i.test(res.headers['content-type'] ?? '')) throw await notAnEventStream(res, s.baseUrl, 'ANTHROPIC_BASE_URL or plugins.anthropic.baseUrl (the base without /v1)');
     const sse = new SseDecoder();
     const reader = new EventReader(ectx);
     let received = 0;

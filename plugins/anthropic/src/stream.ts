@@ -180,18 +180,3 @@ export class EventReader {
   }
 }
 
-/** Merges neighbouring text, reasoning and same-call argument deltas, so a burst of events costs one each. */
-export function coalesce(events: ChatEvent[]): ChatEvent[] {
-  const out: ChatEvent[] = [];
-  for (const e of events) {
-    const last = out[out.length - 1];
-    if (last && (e.type === 'text' || e.type === 'reasoning') && last.type === e.type) {
-      out[out.length - 1] = { type: e.type, delta: last.delta + e.delta };
-    } else if (last && e.type === 'tool_call_delta' && last.type === 'tool_call_delta' && last.index === e.index) {
-      out[out.length - 1] = { type: 'tool_call_delta', index: e.index, delta: last.delta + e.delta };
-    } else {
-      out.push(e);
-    }
-  }
-  return out;
-}

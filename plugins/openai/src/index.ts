@@ -10,11 +10,10 @@
  * net:127.0.0.1:8080`). The plugin never retries: it reports the failure kind and the host's runner
  * decides.
  */
-import { definePlugin, defineProvider, ProviderError, SseDecoder, type ChatEvent, type ChatStream, type PluginContext, type StreamingResponse } from 'caduceus/sdk';
+import { baseUrlHost, coalesceEvents, definePlugin, defineProvider, notAnEventStream, openProviderStream, ProviderError, SseDecoder, type ChatEvent, type ChatStream, type PluginContext, type StreamingResponse } from 'caduceus/sdk';
 import { buildBody } from './request.js';
-import { ChunkReader, coalesce, completionEvents } from './stream.js';
+import { ChunkReader, completionEvents } from './stream.js';
 import { httpError, keyAdvice, type ErrorContext, type KeySource } from './errors.js';
-import { hostOf, notAStream, openStream } from './url.js';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -47,7 +46,7 @@ async function settings(ctx: PluginContext): Promise<Settings> {
   const endpoint = /\/chat\/completions$/.test(baseUrl) ? baseUrl : `${baseUrl}/chat/completions`;
   const secret = await optional(() => ctx.secrets.get('OPENAI_API_KEY'));
   const env = secret ? null : await optional(() => ctx.env.get('OPENAI_API_KEY'));
-  const host = hostOf(baseUrl);
+  const host = baseUrlHost(baseUrl);
   if (host === null) {
     throw new ProviderError('invalid_request', `The OpenAI base URL ${JSON.stringify(baseUrl)} is not an http(s) URL. Set plugins.openai.baseUrl in config.json or OPENAI_BASE_URL to e.g. https://api.openai.com/v1.`);
   }
@@ -70,7 +69,7 @@ async function settings(ctx: PluginContext): Promise<Settings> {
 
 /** Emits events; a false from the host means the user cancelled, so the response is closed and the call ends. */
 async function emitAll(stream: ChatStream, res: StreamingResponse, events: ChatEvent[]): Promise<void> {
-  for (const e of coalesce(events)) {
+  for (const e of coalesceEvents(events)) {
     if (!stream.emit(e)) {
       await res.cancel().catch(() => undefined);
       throw new ProviderError('cancelled', 'The call was cancelled while the reply streamed.');
@@ -94,13 +93,13 @@ const openai = defineProvider({
     const body = buildBody(request, { includeUsage: s.includeUsage, maxTokens: s.maxTokens, maxTokensField: s.official ? 'max_completion_tokens' : 'max_tokens' });
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', ...s.headers };
     if (s.key) headers.authorization = `Bearer ${s.key}`;
-    const res = await openStream(stream, ctx.pluginId, s.endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
+    const res = await openProviderStream(stream, ctx.pluginId, s.endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
     if (res.status !== 200) {
       const text = await res.text().catch(() => '');
       throw httpError(res.status, res.headers, text, { ...ectx, nowMs: ctx.clock.now() });
     }
     const contentType = res.headers['content-type'] ?? '';
-    if (/^text\/html/i.test(contentType)) throw await notAStream(res, s.baseUrl, 'OPENAI_BASE_URL or plugins.openai.baseUrl (it usually ends in /v1)');
+    if (/^text\/html/i.test(contentType)) throw await notAnEventStream(res, s.baseUrl, 'OPENAI_BASE_URL or plugins.openai.baseUrl (it usually ends in /v1)');
     if (contentType.includes('application/json')) {
       await emitAll(stream, res, completionEvents(await readRest(res, ectx), ectx));
       return;

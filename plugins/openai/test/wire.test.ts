@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChatEvent } from 'caduceus/sdk';
-import { ChunkReader, coalesce, completionEvents, mapFinishReason } from '../src/stream.js';
+import { ChunkReader, completionEvents, mapFinishReason } from '../src/stream.js';
+import { coalesceEvents as coalesce } from 'caduceus/sdk';
 import { httpError, readErrorBody, type ErrorContext } from '../src/errors.js';
 import { buildBody } from '../src/request.js';
 
