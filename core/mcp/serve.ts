@@ -14,12 +14,12 @@
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { CaduceusError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import type { ToolView } from '../registry.js';
+import { ServeStdioTransport, type CallFn } from './stdio-transport.js';
 
 export const MIN_TOKEN_LENGTH = 16;
 const MAX_SESSIONS = 64;
@@ -58,27 +58,33 @@ export function toCallResult(view: ToolView | undefined, r: Awaited<ReturnType<K
   return out;
 }
 
+/** A tool call from an MCP client: the whole pipeline as caller `mcp-client`, its result in MCP's shape. */
+export function mcpCall(k: Kernel, session: () => string | undefined): CallFn {
+  return async (name, args) => {
+    const sid = session();
+    const r = await k.callTool(name, args, sid ? { caller: 'mcp-client', session: sid } : { caller: 'mcp-client' });
+    return toCallResult(k.toolView(name), r);
+  };
+}
+
 /** One MCP server object (one per stdio process, one per HTTP session) over the kernel. */
-export function createMcpServer(k: Kernel, session: () => string | undefined): Server {
+export function createMcpServer(k: Kernel, call: CallFn): Server {
   const server = new Server({ name: 'caduceus', version: k.version }, {
     capabilities: { tools: {} },
     instructions: 'Tools of the Caduceus plugin host. Every call is validated, guarded and audited; calls that need an operator approval are refused.',
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await servedTools(k)).map(toMcpTool) }));
-  server.setRequestHandler(CallToolRequestSchema, async (req) => {
-    const name = req.params.name;
-    const sid = session();
-    const r = await k.callTool(name, req.params.arguments ?? {}, sid ? { caller: 'mcp-client', session: sid } : { caller: 'mcp-client' });
-    return toCallResult(k.toolView(name), r);
-  });
+  server.setRequestHandler(CallToolRequestSchema, (req) => call(req.params.name, req.params.arguments ?? {}));
   return server;
 }
 
 /** Serves on stdin/stdout until the client closes its end. */
 export async function serveStdio(k: Kernel): Promise<void> {
   const session = `mcp-stdio-${randomUUID()}`;
-  const server = createMcpServer(k, () => session);
-  const transport = new StdioServerTransport();
+  const call = mcpCall(k, () => session);
+  const server = createMcpServer(k, call);
+  // Plain tools/call requests are answered by the transport itself, through the same `call` (stdio-transport.ts).
+  const transport = new ServeStdioTransport(call);
   const done = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
@@ -153,7 +159,7 @@ export async function serveHttp(k: Kernel, opts: HttpServeOptions): Promise<void
       onsessioninitialized: (id) => { sessions.set(id, { transport, server }); },
     });
     transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
-    const server = createMcpServer(k, () => (transport.sessionId ? `mcp-http-${transport.sessionId}` : undefined));
+    const server = createMcpServer(k, mcpCall(k, () => (transport.sessionId ? `mcp-http-${transport.sessionId}` : undefined)));
     await server.connect(transport);
     await transport.handleRequest(req, res);
     // Anything but a successful initialize leaves no session behind.

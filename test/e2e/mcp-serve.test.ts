@@ -130,6 +130,47 @@ describe('caduceus mcp serve over stdio, with the official SDK client', () => {
     expect(call.status, call.stderr).toBe(0);
     expect(JSON.parse(call.stdout).structuredContent).toEqual({ greeting: 'Hello, Inspector! (mcp-client)' });
   });
+
+  it('answers raw JSON-RPC lines: calls pipelined in one write, malformed params and unknown methods as JSON-RPC errors', async () => {
+    const child = spawn(BIN, ['mcp', 'serve'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      const replies = new Map<unknown, any>();
+      let buffered = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buffered += d.toString('utf8');
+        for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+          const m = JSON.parse(buffered.slice(0, i));
+          buffered = buffered.slice(i + 1);
+          replies.set(m.id, m);
+        }
+      });
+      const send = (...ms: unknown[]) => child.stdin!.write(ms.map((m) => `${JSON.stringify(m)}\n`).join(''));
+      const waitFor = async (ids: unknown[]) => {
+        for (let i = 0; i < 300 && !ids.every((id) => replies.has(id)); i++) await new Promise((r) => setTimeout(r, 50));
+        return ids.map((id) => replies.get(id));
+      };
+      send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+      const [init] = await waitFor([0]);
+      expect(init.result.serverInfo.name).toBe('caduceus');
+      send({ jsonrpc: '2.0', method: 'notifications/initialized' },
+        ...['Ada', 'Grace', 'Linus'].map((name, i) => ({ jsonrpc: '2.0', id: `call-${i}`, method: 'tools/call', params: { name: 'svc_greet', arguments: { name } } })),
+        { jsonrpc: '2.0', id: 'bad-args', method: 'tools/call', params: { name: 'svc_greet', arguments: ['Ada'] } },
+        { jsonrpc: '2.0', id: 'no-such-method', method: 'tools/teleport', params: {} });
+      const [a, b, c, bad, unknown] = await waitFor(['call-0', 'call-1', 'call-2', 'bad-args', 'no-such-method']);
+      expect([a, b, c].map((r) => r.result.structuredContent.greeting)).toEqual(['Hello, Ada! (mcp-client)', 'Hello, Grace! (mcp-client)', 'Hello, Linus! (mcp-client)']);
+      expect(a.result.content).toEqual([{ type: 'text', text: JSON.stringify({ greeting: 'Hello, Ada! (mcp-client)' }) }]);
+      // Arguments that are not an object never reach the pipeline: the SDK's own validation answers (the
+      // SDK reports it as an internal error whose message names the field).
+      expect(bad.error).toMatchObject({ code: -32603, message: expect.stringMatching(/arguments[\s\S]*expected record, received array/) });
+      expect(unknown.error.code).toBe(-32601);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin!.end();
+      await exited;
+    }
+    const calls = auditRows(home).filter((r) => r.kind === 'tool.call' && r.tool === 'svc_greet' && r.caller === 'mcp-client');
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+  });
 });
 
 interface HttpServer { child: ChildProcess; port: number; token: string; stderr: () => string; stop: () => Promise<void> }

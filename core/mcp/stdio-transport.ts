@@ -1,0 +1,145 @@
+/**
+ * The stdio transport of `caduceus mcp serve`: newline-delimited JSON-RPC on stdin and stdout, like the
+ * SDK's StdioServerTransport, which it replaces for one reason: speed on the one request a client sends
+ * over and over. A plain `tools/call` request (no task, no related-task metadata) is answered here, through
+ * the same `call` function the SDK handler uses, without the SDK's per-message schema parses (message,
+ * request and result: together about a third of a served call's cost on the host side; measured in
+ * bench/mcp.mjs, see docs/performance.md). Every other message (initialize, tools/list, ping,
+ * notifications, responses, anything that is not a well-formed plain call) is validated with the SDK's
+ * JSONRPCMessageSchema and handed to the SDK `Server`, exactly as its own transport would.
+ *
+ * What the SDK does for a call and this path keeps: the response is `{ jsonrpc, id, result }`, or a
+ * JSON-RPC internal error (-32603) with the error's message if `call` throws; a call the client cancels
+ * (`notifications/cancelled`) gets no response; requests run concurrently and answer in completion order.
+ */
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, RELATED_TASK_META_KEY, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/** The same limit as the SDK's stdio transport: a line longer than this is an error, not a message. */
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+export type CallFn = (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
+
+type RequestId = string | number;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The params of a `tools/call` this transport answers itself, or undefined to leave it to the SDK. */
+function plainCall(m: Record<string, unknown>): { id: RequestId; name: string; args: Record<string, unknown> } | undefined {
+  if (m.jsonrpc !== '2.0' || m.method !== 'tools/call') return undefined;
+  const id = m.id;
+  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isInteger(id))) return undefined;
+  const p = m.params;
+  if (!isPlainObject(p) || typeof p.name !== 'string' || p.task !== undefined) return undefined;
+  if (p.arguments !== undefined && !isPlainObject(p.arguments)) return undefined;
+  if (p._meta !== undefined && (!isPlainObject(p._meta) || p._meta[RELATED_TASK_META_KEY] !== undefined)) return undefined;
+  return { id, name: p.name, args: (p.arguments ?? {}) as Record<string, unknown> };
+}
+
+export class ServeStdioTransport implements Transport {
+  onmessage?: Transport['onmessage'];
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private buffer: Buffer | undefined;
+  private started = false;
+  private closed = false;
+  /** Calls answered here and still running; `true` once the client cancelled one. */
+  private readonly running = new Map<RequestId, boolean>();
+
+  constructor(
+    private readonly call: CallFn,
+    private readonly stdin: NodeJS.ReadableStream = process.stdin,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+  ) {}
+
+  private readonly onData = (chunk: Buffer): void => {
+    const size = (this.buffer?.length ?? 0) + chunk.length;
+    if (size > MAX_LINE_BYTES) {
+      this.buffer = undefined;
+      this.onerror?.(new Error(`a message on stdin is longer than ${MAX_LINE_BYTES} bytes`));
+      void this.close();
+      return;
+    }
+    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      const end = this.buffer.indexOf(10);
+      if (end === -1) break;
+      const line = this.buffer.toString('utf8', 0, end > 0 && this.buffer[end - 1] === 13 ? end - 1 : end);
+      this.buffer = this.buffer.subarray(end + 1);
+      this.receive(line);
+    }
+    if (this.buffer.length === 0) this.buffer = undefined;
+  };
+
+  private readonly onStdinError = (err: Error): void => {
+    this.onerror?.(err);
+  };
+
+  private receive(line: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    const fast = isPlainObject(raw) ? plainCall(raw) : undefined;
+    if (fast) {
+      this.answer(fast.id, fast.name, fast.args);
+      return;
+    }
+    let message: JSONRPCMessage;
+    try {
+      message = JSONRPCMessageSchema.parse(raw);
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined && this.running.has(requestId)) this.running.set(requestId, true);
+    }
+    this.onmessage?.(message);
+  }
+
+  private answer(id: RequestId, name: string, args: Record<string, unknown>): void {
+    this.running.set(id, false);
+    this.call(name, args).then(
+      (result) => this.reply(id, { jsonrpc: '2.0', id, result }),
+      (err: unknown) => this.reply(id, { jsonrpc: '2.0', id, error: { code: -32603, message: err instanceof Error ? err.message : String(err) } }),
+    );
+  }
+
+  private reply(id: RequestId, message: JSONRPCMessage): void {
+    const cancelled = this.running.get(id);
+    this.running.delete(id);
+    if (cancelled || this.closed) return;
+    this.send(message).catch((err: Error) => this.onerror?.(err));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('the stdio transport is already started');
+    this.started = true;
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onStdinError);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve();
+      else this.stdout.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onStdinError);
+    if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
+    this.buffer = undefined;
+    this.onclose?.();
+  }
+}
