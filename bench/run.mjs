@@ -38,7 +38,7 @@ const ONLY = onlyIdx >= 0 ? argv[onlyIdx + 1] : undefined;
 if (ONLY !== undefined && ONLY !== 'mcp' && ONLY !== 'skills') throw new Error(`--only ${ONLY}: the sections that run alone are: mcp, skills`);
 const SKILLS_LOOP = QUICK ? { rounds: 1, edits: 5 } : { rounds: 5, edits: 30 };
 const RUNNER_LOOP = QUICK ? { warm: 20, n: 100 } : { warm: 100, n: 1000 };
-const MCP_LOOP = QUICK ? { warm: 200, n: 1000 } : { warm: 1000, n: 6000 };
+const MCP_LOOP = QUICK ? { warm: 200, n: 1000, rounds: 1 } : { warm: 1000, n: 6000, rounds: 3 };
 
 const LOOP = QUICK ? { warm: 300, n: 3000 } : { warm: 2000, n: 20000 };
 const STEP_LOOP = QUICK ? { warm: 300, n: 2000 } : { warm: 2000, n: 10000 };
@@ -572,7 +572,7 @@ function mcpRow(mcp) {
 
 function mcpMarkdown(mcp) {
   const L = ['## 6. A tool call through `caduceus mcp serve`', ''];
-  L.push(`Both sides are driven by the official SDK client over stdio, one call at a time, in the same run: a minimal SDK server (\`test/fixtures/mcp/minimal-server.mjs\`, \`McpServer\` with one \`greet\` tool) and \`caduceus mcp serve\` on a home with examples/hello enabled${mcp.guard ? ' and the bundled tool-policy guard tapped' : ''}, calling \`hello_greet\` through the whole pipeline (argument validation, guard, isolate, result schema, audit row). ${fmtInt(mcp.warm)} warm-up calls each, then ${fmtInt(mcp.n)} timed calls each, taking turns in blocks of ${mcp.block}.`, '');
+  L.push(`Both sides are driven by the official SDK client over stdio, one call at a time, in the same run: a minimal SDK server (\`test/fixtures/mcp/minimal-server.mjs\`, \`McpServer\` with one \`greet\` tool) and \`caduceus mcp serve\` on a home with examples/hello enabled${mcp.guard ? ' and the bundled tool-policy guard tapped' : ''}, calling \`hello_greet\` through the whole pipeline (argument validation, guard, isolate, result schema, audit row). ${fmtInt(mcp.warm)} warm-up calls each, then ${fmtInt(mcp.n)} timed calls each, taking turns in blocks of ${mcp.block}; ${mcp.rounds.length === 1 ? 'one round' : `${mcp.rounds.length} rounds, each with both servers started afresh; the table shows the round with the median ratio (ratios of all rounds: ${mcp.rounds.map((r) => `${r.toFixed(2)}×`).join(', ')})`}.`, '');
   L.push('| Call | p50 µs | p90 µs | p99 µs | mean µs |', '|---|---|---|---|---|');
   L.push(latencyRow('Plain MCP stdio round trip (minimal SDK server)', mcp.plain));
   L.push(latencyRow('`hello_greet` through `caduceus mcp serve`', mcp.serve));
@@ -592,7 +592,7 @@ async function onlyMcp() {
   const mcp = await benchMcp(api, MCP_LOOP, log);
   const g = mcpRow(mcp);
   process.stdout.write(`\n  ${verdict(g.pass)}  ${g.what}  ${g.value}  (goal ${g.goal})\n`);
-  process.stdout.write(`    plain p50/p90/p99 ${fmtUs(mcp.plain.p50)} / ${fmtUs(mcp.plain.p90)} / ${fmtUs(mcp.plain.p99)}; serve ${fmtUs(mcp.serve.p50)} / ${fmtUs(mcp.serve.p90)} / ${fmtUs(mcp.serve.p99)}; load ${os.loadavg()[0].toFixed(2)}\n\n`);
+  process.stdout.write(`    plain p50/p90/p99 ${fmtUs(mcp.plain.p50)} / ${fmtUs(mcp.plain.p90)} / ${fmtUs(mcp.plain.p99)}; serve ${fmtUs(mcp.serve.p50)} / ${fmtUs(mcp.serve.p90)} / ${fmtUs(mcp.serve.p99)}; rounds ${mcp.rounds.map((r) => `${r.toFixed(2)}×`).join(' ')}; load ${os.loadavg()[0].toFixed(2)}\n\n`);
 }
 
 async function main() {
