@@ -48,16 +48,21 @@ describe('ServeStdioTransport', () => {
     const badArgs = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x', arguments: [1, 2] } };
     const task = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'x', arguments: {}, task: { ttl: 1000 } } };
     const related = { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'x', _meta: { 'io.modelcontextprotocol/related-task': { taskId: 't' } } } };
+    const badToken = { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'x', _meta: { progressToken: { no: 1 } } } };
     const fractionalId = { jsonrpc: '2.0', id: 1.5, method: 'tools/call', params: { name: 'x' } };
-    s.stdin.write([init, badArgs, task, related].map(line).join(''));
+    const extraKey = { jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'x' }, extra: true };
+    s.stdin.write([init, badArgs, task, related, badToken].map(line).join(''));
     s.stdin.write('this is not json\n');
-    s.stdin.write(line({ jsonrpc: '1.0', id: 5, method: 'ping' }));
+    s.stdin.write(line({ jsonrpc: '1.0', id: 7, method: 'ping' }));
     s.stdin.write(line(fractionalId));
+    s.stdin.write(line(extraKey));
     await s.settle();
     expect(s.replies()).toEqual([]);
+    // Handed on: what the SDK accepts as a message but answers itself (with its own error where it is wrong).
     expect(s.handed.map((m) => (m as { id?: unknown }).id)).toEqual([1, 2, 3, 4]);
-    // Not JSON, the wrong jsonrpc version and a non-integer id are reported, as the SDK transport does.
-    expect(s.errors).toHaveLength(3);
+    // Not JSON, a progress token that is neither string nor integer, the wrong jsonrpc version, a non-integer
+    // id and an unknown top-level key are not messages: reported, as the SDK's own transport does.
+    expect(s.errors).toHaveLength(5);
   });
 
   it('reassembles messages split across chunks, and accepts CRLF line ends', async () => {

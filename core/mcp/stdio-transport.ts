@@ -26,16 +26,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The params of a `tools/call` this transport answers itself, or undefined to leave it to the SDK. */
+function isRequestId(v: unknown): v is RequestId {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+}
+
+/**
+ * The params of a `tools/call` this transport answers itself, or undefined to leave the message to the SDK.
+ * Taken only when the SDK's schemas would accept it as it is (a strict JSON-RPC request: no other top-level
+ * keys; an integer or string id; a string name; arguments an object; `_meta` an object whose progress token,
+ * if any, is an integer or a string) and it asks for nothing this path does not do (a task, or a related task).
+ */
 function plainCall(m: Record<string, unknown>): { id: RequestId; name: string; args: Record<string, unknown> } | undefined {
-  if (m.jsonrpc !== '2.0' || m.method !== 'tools/call') return undefined;
-  const id = m.id;
-  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isInteger(id))) return undefined;
+  if (m.jsonrpc !== '2.0' || m.method !== 'tools/call' || !isRequestId(m.id)) return undefined;
+  for (const key in m) if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return undefined;
   const p = m.params;
   if (!isPlainObject(p) || typeof p.name !== 'string' || p.task !== undefined) return undefined;
   if (p.arguments !== undefined && !isPlainObject(p.arguments)) return undefined;
-  if (p._meta !== undefined && (!isPlainObject(p._meta) || p._meta[RELATED_TASK_META_KEY] !== undefined)) return undefined;
-  return { id, name: p.name, args: (p.arguments ?? {}) as Record<string, unknown> };
+  const meta = p._meta;
+  if (meta !== undefined && (!isPlainObject(meta) || meta[RELATED_TASK_META_KEY] !== undefined
+    || (meta.progressToken !== undefined && !isRequestId(meta.progressToken)))) return undefined;
+  return { id: m.id, name: p.name, args: (p.arguments ?? {}) as Record<string, unknown> };
 }
 
 export class ServeStdioTransport implements Transport {
