@@ -87,8 +87,10 @@ export async function serveStdio(k: Kernel): Promise<void> {
   const transport = new ServeStdioTransport(call);
   const done = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
-    process.stdin.once('end', () => resolve());
-    process.stdin.once('close', () => resolve());
+    // The client closing its end stops the server, once the calls it already sent have been answered
+    // (so `printf '<request>\n' | caduceus mcp serve` gets its answer).
+    process.stdin.once('end', () => void transport.settled().then(resolve));
+    process.stdin.once('close', () => void transport.settled().then(resolve));
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
   });
   await server.connect(transport);

@@ -93,8 +93,13 @@ describe('ServeStdioTransport', () => {
     gates.get('fast')!({ content: [] });
     gates.get('cancelled')!({ content: [] });
     await s.settle();
+    let settled = false;
+    void s.t.settled().then(() => { settled = true; });
+    await s.settle();
+    expect(settled).toBe(false);
     gates.get('slow')!({ content: [], isError: true });
     await s.settle();
+    expect(settled).toBe(true);
     expect(s.replies()).toEqual([
       { jsonrpc: '2.0', id: 2, result: { content: [] } },
       { jsonrpc: '2.0', id: 1, result: { content: [], isError: true } },

@@ -57,6 +57,7 @@ export class ServeStdioTransport implements Transport {
   private closed = false;
   /** Calls answered here and still running; `true` once the client cancelled one. */
   private readonly running = new Map<RequestId, boolean>();
+  private readonly settledWaiters: Array<() => void> = [];
 
   constructor(
     private readonly call: CallFn,
@@ -125,8 +126,14 @@ export class ServeStdioTransport implements Transport {
   private reply(id: RequestId, message: JSONRPCMessage): void {
     const cancelled = this.running.get(id);
     this.running.delete(id);
-    if (cancelled || this.closed) return;
-    this.send(message).catch((err: Error) => this.onerror?.(err));
+    if (!cancelled && !this.closed) this.send(message).catch((err: Error) => this.onerror?.(err));
+    if (this.running.size === 0) for (const done of this.settledWaiters.splice(0)) done();
+  }
+
+  /** Resolves once every call this transport took has been answered (at once when none is running). */
+  settled(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   async start(): Promise<void> {

@@ -131,6 +131,14 @@ describe('caduceus mcp serve over stdio, with the official SDK client', () => {
     expect(JSON.parse(call.stdout).structuredContent).toEqual({ greeting: 'Hello, Inspector! (mcp-client)' });
   });
 
+  it('answers the calls already sent when the client closes stdin, then exits', () => {
+    const input = ['Ada', 'Grace'].map((name, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'svc_greet', arguments: { name } } })).join('\n') + '\n';
+    const r = home.run(['mcp', 'serve'], { input });
+    expect(r.code, r.stderr).toBe(0);
+    const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(answers.map((a) => [a.id, a.result.structuredContent.greeting])).toEqual([[0, 'Hello, Ada! (mcp-client)'], [1, 'Hello, Grace! (mcp-client)']]);
+  });
+
   it('answers raw JSON-RPC lines: calls pipelined in one write, malformed params and unknown methods as JSON-RPC errors', async () => {
     const child = spawn(BIN, ['mcp', 'serve'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
     try {
