@@ -128,4 +128,21 @@ describe('ServeStdioTransport', () => {
     expect(s.replies()).toEqual([]);
     await expect(s.t.start()).rejects.toThrow(/already started/);
   });
+
+  it('also refuses an over-long line that arrives whole, and answers a large one that arrives in many chunks', async () => {
+    const big = setup(greet);
+    await big.t.start();
+    const text = 'x'.repeat(1 << 20);
+    const bytes = Buffer.from(line({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'big', arguments: { text } } }));
+    for (let i = 0; i < bytes.length; i += 4096) big.stdin.write(bytes.subarray(i, i + 4096));
+    await big.settle();
+    expect(big.replies()).toEqual([{ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: `big:${JSON.stringify({ text })}` }] } }]);
+
+    const whole = setup(greet);
+    await whole.t.start();
+    whole.stdin.write(Buffer.concat([Buffer.alloc(MAX_LINE_BYTES + 1, 0x61), Buffer.from('\n')]));
+    await whole.settle();
+    expect(whole.errors[0]?.message).toMatch(/longer than/);
+    expect(whole.isClosed()).toBe(true);
+  });
 });

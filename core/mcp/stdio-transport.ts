@@ -3,8 +3,8 @@
  * SDK's StdioServerTransport, which it replaces for one reason: speed on the one request a client sends
  * over and over. A plain `tools/call` request (no task, no related-task metadata) is answered here, through
  * the same `call` function the SDK handler uses, without the SDK's per-message schema parses (message,
- * request and result: together about a third of a served call's cost on the host side; measured in
- * bench/mcp.mjs, see docs/performance.md). Every other message (initialize, tools/list, ping,
+ * request and result: together about a third of a served call's host-side cost in a CPU profile of the
+ * bench/mcp.mjs loop; the benchmark's numbers are in docs/performance.md). Every other message (initialize, tools/list, ping,
  * notifications, responses, anything that is not a well-formed plain call) is validated with the SDK's
  * JSONRPCMessageSchema and handed to the SDK `Server`, exactly as its own transport would.
  *
@@ -52,7 +52,8 @@ export class ServeStdioTransport implements Transport {
   onmessage?: Transport['onmessage'];
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  private buffer: Buffer | undefined;
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private started = false;
   private closed = false;
   /** Calls answered here and still running; `true` once the client cancelled one. */
@@ -65,24 +66,35 @@ export class ServeStdioTransport implements Transport {
     private readonly stdout: NodeJS.WritableStream = process.stdout,
   ) {}
 
+  /**
+   * Splits stdin into lines. The start of a line that has not ended yet is kept as a list of chunks and
+   * joined once, when its newline arrives, so a large message in many chunks is copied once, not per chunk.
+   */
   private readonly onData = (chunk: Buffer): void => {
-    const size = (this.buffer?.length ?? 0) + chunk.length;
-    if (size > MAX_LINE_BYTES) {
-      this.buffer = undefined;
-      this.onerror?.(new Error(`a message on stdin is longer than ${MAX_LINE_BYTES} bytes`));
-      void this.close();
-      return;
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1 && !this.closed; nl = chunk.indexOf(10, start)) {
+      let line = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (this.partial.length > 0) {
+        line = Buffer.concat([...this.partial, line]);
+        this.partial = [];
+        this.partialBytes = 0;
+      }
+      if (line.length > MAX_LINE_BYTES) return this.tooLong();
+      this.receive(line.toString('utf8', 0, line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length));
     }
-    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      const end = this.buffer.indexOf(10);
-      if (end === -1) break;
-      const line = this.buffer.toString('utf8', 0, end > 0 && this.buffer[end - 1] === 13 ? end - 1 : end);
-      this.buffer = this.buffer.subarray(end + 1);
-      this.receive(line);
-    }
-    if (this.buffer.length === 0) this.buffer = undefined;
+    if (start >= chunk.length || this.closed) return;
+    this.partialBytes += chunk.length - start;
+    if (this.partialBytes > MAX_LINE_BYTES) return this.tooLong();
+    this.partial.push(chunk.subarray(start));
   };
+
+  private tooLong(): void {
+    this.partial = [];
+    this.partialBytes = 0;
+    this.onerror?.(new Error(`a message on stdin is longer than ${MAX_LINE_BYTES} bytes`));
+    void this.close();
+  }
 
   private readonly onStdinError = (err: Error): void => {
     this.onerror?.(err);
@@ -156,7 +168,8 @@ export class ServeStdioTransport implements Transport {
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onStdinError);
     if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
-    this.buffer = undefined;
+    this.partial = [];
+    this.partialBytes = 0;
     this.onclose?.();
   }
 }
